@@ -1,0 +1,1 @@
+"""Shared infrastructure: time, errors, settings, database sessions."""

@@ -1,0 +1,109 @@
+"""Node settings: from the node's config file (`node.yaml` in the node home), overridden by
+environment variables prefixed `COMITY_` (for example `COMITY_DATABASE_URL`).
+
+Secrets (the key passphrase) are read from the environment only and never written to the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from comity.kit.errors import ConfigurationError
+
+CONFIG_FILE = "node.yaml"
+
+
+class NodeSettings(BaseSettings):
+    """Everything a node needs to run. Durations are in seconds."""
+
+    model_config = SettingsConfigDict(env_prefix="COMITY_", extra="ignore")
+
+    home: Path = Field(default=Path("."), description="Folder holding node.yaml and the database")
+    participant_id: str = Field(default="", description="This node's id in the directory")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; SQLite file in home if empty"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8600
+    public_url: str = Field(default="", description="Endpoint other nodes deliver to")
+    registry_url: str = Field(default="", description="Where to pull the directory from")
+    registry_key: dict[str, Any] | None = Field(
+        default=None, description="Pinned public JWK of the registry that signs the directory"
+    )
+    key_passphrase: SecretStr | None = Field(
+        default=None, description="Protects private keys at rest (environment only)"
+    )
+    max_body_bytes: int = 1_048_576
+    clock_skew_seconds: int = 300
+    max_message_age_seconds: int = 7 * 24 * 3600
+    receipt_deadline_seconds: int = 900
+    retrieval_deadline_seconds: int = 24 * 3600
+    retry_base_seconds: float = 1.0
+    retry_max_seconds: float = 300.0
+    delivery_timeout_seconds: float = 10.0
+    worker_poll_seconds: float = 0.2
+    directory_pull_seconds: int = 3600
+    lease_seconds: int = 60
+    bench_endpoints: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the config file, which `load_settings` passes as init values.
+        return (env_settings, init_settings)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'node.db').resolve()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def read_config_file(home: Path) -> dict[str, Any]:
+    path = home / CONFIG_FILE
+    if not path.exists():
+        return {}
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise ConfigurationError(f"{path}: expected a mapping of settings")
+    loaded.pop("key_passphrase", None)
+    return loaded
+
+
+def write_config_file(home: Path, values: dict[str, Any]) -> Path:
+    path = home / CONFIG_FILE
+    path.write_text(yaml.safe_dump(values, sort_keys=True, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def load_settings(home: Path | str | None = None, **overrides: Any) -> NodeSettings:
+    """Settings for the node whose home is `home` (default: `COMITY_HOME` or the current folder)."""
+    resolved = Path(home or os.environ.get("COMITY_HOME") or ".").resolve()
+    values = read_config_file(resolved)
+    values.update(overrides)
+    values["home"] = resolved
+    try:
+        settings = NodeSettings(**values)
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid settings for node at {resolved}: {exc}") from exc
+    settings.home = resolved
+    return settings

@@ -1,0 +1,106 @@
+"""Procedural acts: the typed steps of a cooperation request, each carried by one envelope.
+
+The names are those of the instruments (UNTOC 18, Budapest 25-35, the UN Convention against
+Cybercrime chapter V): a requested party *acknowledges*, *accepts*, *refuses* with grounds and
+reasons (UNTOC 18(23)), *executes*; a requesting party *submits*, *withdraws* when assistance is
+no longer needed (UNTOC 18(24)), and either may *close*.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from comity.protocol.errors import InvalidActBody
+
+
+class Side(StrEnum):
+    """Which party of a conversation performs an act."""
+
+    REQUESTING = "requesting"
+    REQUESTED = "requested"
+
+
+class Act(StrEnum):
+    SUBMIT = "submit"
+    DELIVER = "deliver"
+    ACKNOWLEDGE = "acknowledge"
+    REQUEST_INFORMATION = "request-information"
+    PROVIDE_INFORMATION = "provide-information"
+    ACCEPT = "accept"
+    PROPOSE_CONDITIONS = "propose-conditions"
+    ACCEPT_CONDITIONS = "accept-conditions"
+    DECLINE_CONDITIONS = "decline-conditions"
+    CONSULT = "consult"
+    POSTPONE = "postpone"
+    REFUSE = "refuse"
+    EXECUTE_PARTIALLY = "execute-partially"
+    EXECUTE = "execute"
+    STATUS_QUERY = "status-query"
+    STATUS_REPORT = "status-report"
+    EXTEND = "extend"
+    CONFIRM_FORMALLY = "confirm-formally"
+    WITHDRAW = "withdraw"
+    NOTIFY_DISCLOSURE = "notify-disclosure"
+    CLOSE = "close"
+
+
+class ActBody(BaseModel):
+    """Base of the content of an act; unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EmptyBody(ActBody):
+    note: str = Field(default="", max_length=4000)
+
+
+class SubmitBody(ActBody):
+    kind: str = Field(min_length=1, max_length=64)
+    request: dict[str, Any]
+
+
+class AcceptBody(ActBody):
+    preserved_until: date | None = None
+    note: str = Field(default="", max_length=4000)
+
+
+class RefuseBody(ActBody):
+    grounds: list[str] = Field(min_length=1, description="Ground codes from the law data")
+    reasons: str = Field(min_length=1, max_length=20000, description="Reasons (UNTOC 18(23))")
+
+
+class ExecuteBody(ActBody):
+    summary: str = Field(default="", max_length=20000)
+
+
+class WithdrawBody(ActBody):
+    reasons: str = Field(min_length=1, max_length=20000)
+
+
+ACT_BODIES: dict[Act, type[ActBody]] = {
+    Act.SUBMIT: SubmitBody,
+    Act.DELIVER: EmptyBody,
+    Act.ACKNOWLEDGE: EmptyBody,
+    Act.ACCEPT: AcceptBody,
+    Act.REFUSE: RefuseBody,
+    Act.EXECUTE: ExecuteBody,
+    Act.WITHDRAW: WithdrawBody,
+    Act.CLOSE: EmptyBody,
+}
+
+
+def parse_act_body(act: Act, raw: dict[str, Any]) -> ActBody:
+    """Validate the content of `act`; the error names the field at fault."""
+    model = ACT_BODIES.get(act, EmptyBody)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(body)"
+        raise InvalidActBody(
+            f"act {act.value}: field {field!r}: {first['msg']}", field=field
+        ) from exc
