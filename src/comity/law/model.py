@@ -1,0 +1,177 @@
+"""The law as typed data: instruments, request kinds, elements, grounds, declaration effects
+and the offence taxonomy. Loaded from `data/*.yaml` by `comity.law.loader`; never edited in code.
+
+Every rule carries `citation` (e.g. "budapest 29(2)(c)") and `verified`: true only where the
+rule was checked against the primary text; draft or unchecked readings stay `false` until a
+lawyer confirms them, which is a change to the data, not to code.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["blocking", "warning", "note"]
+Channel = Literal["central-authority", "24/7-contact", "provider-direct", "designated-authority"]
+ElementCondition = Literal[
+    "except-service-of-documents", "must-be-true", "if-host-requires-notification"
+]
+CODE = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class _Law(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Cited(_Law):
+    """A rule with its source."""
+
+    citation: str = Field(min_length=1)
+    verified: bool
+    source_text: str | None = Field(default=None, description="Verbatim seed text, sparingly")
+
+
+class Element(Cited):
+    """A mandatory content of a request: the drafter fills `field`, a finding cites it."""
+
+    field: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    paragraph: str | None = None
+    severity: Severity = "blocking"
+    condition: ElementCondition | None = None
+    condition_text: str | None = None
+
+
+class RouteRule(Cited):
+    """The channel a request of this kind takes under this instrument."""
+
+    primary: Channel
+    alternatives: list[Channel] = Field(default_factory=list)
+
+
+class GroundCitation(Cited):
+    ground: str = Field(pattern=CODE)
+
+
+class GroundsRule(Cited):
+    """Grounds the requested party may invoke; `citation` is the article listing them."""
+
+    grounds: list[GroundCitation]
+
+
+class DualCriminalityRule(Cited):
+    rule: Literal["may-refuse", "not-required", "not-required-unless-reservation"]
+    severity: Severity = "warning"
+
+
+class TimeRule(Cited):
+    """A period: `days` and/or `hours` after `relative_to` (the start or another rule)."""
+
+    code: str = Field(pattern=CODE)
+    description: str
+    days: int = Field(default=0, ge=0)
+    hours: int = Field(default=0, ge=0)
+    relative_to: str = "start"
+    bound: Literal["minimum", "maximum"] = "maximum"
+    data_type: str | None = None
+
+
+class KindRule(Cited):
+    """How one instrument governs one request kind."""
+
+    route: RouteRule
+    displaced_by_mla_treaty: Cited | None = Field(
+        default=None, description="Procedure applies only where no MLA treaty binds the pair"
+    )
+    elements: list[Element]
+    additional_elements: list[Element] = Field(
+        default_factory=list, description="Kind-specific elements after a shared list"
+    )
+    refusal: GroundsRule | None = None
+    postponement: GroundsRule | None = None
+    dual_criminality: DualCriminalityRule | None = None
+    time_rules: list[TimeRule] = Field(default_factory=list)
+
+    @property
+    def all_elements(self) -> list[Element]:
+        """The mandatory elements in order: the shared list, then the kind-specific ones."""
+        return [*self.elements, *self.additional_elements]
+
+
+class Instrument(Cited):
+    id: str = Field(pattern=CODE)
+    title: str
+    binds_by: Literal["ratification", "treaty", "always"]
+    priority: int = Field(ge=0, description="Lower is preferred when several bind a pair")
+    fallback_only: bool = Field(default=False, description="Only when nothing else binds")
+    is_mla_treaty: bool = False
+    applies_from: date | None = None
+    entry_into_force: Cited | None = None
+    language_rule: Cited
+    never_grounds: list[GroundCitation] = Field(default_factory=list)
+    kinds: dict[str, KindRule]
+
+
+class Kind(_Law):
+    id: str = Field(pattern=CODE)
+    letter: str = Field(pattern=r"^[A-Z]$")
+    title: str
+    description: str
+    target: Literal["state", "provider", "either"] = "state"
+    fallback_kind: str | None = None
+
+
+class Ground(_Law):
+    code: str = Field(pattern=CODE)
+    title: str
+    type: Literal["refusal", "postponement"] = "refusal"
+    never: Cited | None = Field(default=None, description="Set when no instrument allows it")
+
+
+class EffectAction(_Law):
+    """What the evaluator does when the target state's declaration is in force."""
+
+    type: Literal["note", "require-true", "block-if-only", "block-if-contains", "block", "none"]
+    field: str | None = None
+    values: list[str] = Field(default_factory=list)
+    severity: Severity = "blocking"
+
+
+class DeclarationEffect(Cited):
+    code: str = Field(pattern=CODE)
+    title: str
+    effect_text: str
+    instrument: str
+    article: str
+    type: Literal["declaration", "reservation"]
+    kinds: list[str]
+    action: EffectAction
+
+
+class ConductCategory(Cited):
+    code: str = Field(pattern=CODE)
+    title: str
+    articles: list[str] = Field(default_factory=list)
+    budapest_2_to_11: bool = False
+
+
+class LawFile(_Law):
+    """One data file: an instrument and/or catalogue entries."""
+
+    instrument: Instrument | None = None
+    kinds: list[Kind] = Field(default_factory=list)
+    grounds: list[Ground] = Field(default_factory=list)
+    declaration_effects: list[DeclarationEffect] = Field(default_factory=list)
+    conduct_categories: list[ConductCategory] = Field(default_factory=list)
+
+
+class Law(_Law):
+    """All the data files together, indexed by id."""
+
+    instruments: dict[str, Instrument]
+    kinds: dict[str, Kind]
+    grounds: dict[str, Ground]
+    declaration_effects: dict[str, DeclarationEffect]
+    conduct_categories: dict[str, ConductCategory]
