@@ -23,6 +23,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            # Take the write lock at BEGIN (see _sqlite_begin): pysqlite must not issue its own.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            # SQLite has one writer; taking the lock up front avoids a read-then-write
+            # transaction failing with SQLITE_BUSY_SNAPSHOT when another writer went first.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)

@@ -1,0 +1,3 @@
+from comity.cli.main import app
+
+app()

@@ -1,0 +1,89 @@
+"""Append to and verify the audit log.
+
+Tags follow `source:subject:action` (e.g. `inbox:envelope:rejected`). Details hold ids, codes
+and reasons for refusal — never case content, secrets or envelope plaintext.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from comity.audit.models import AuditEntry
+from comity.kit.clock import utc_now
+from comity.kit.jsonutil import canonical_json, sha256_hex
+from comity.protocol.envelope import format_time
+
+GENESIS = "0" * 64
+_AUDIT_LOCK_KEY = 0x636F6D69  # "comi": one advisory lock serialises appends on PostgreSQL
+
+
+def _entry_hash(prev_hash: str, at: str, tag: str, actor: str, subject: str, details: Any) -> str:
+    return sha256_hex(prev_hash.encode() + canonical_json([at, tag, actor, subject, details]))
+
+
+def record(session: Session, tag: str, actor: str, subject: str = "", **details: Any) -> AuditEntry:
+    """Append an entry in the caller's transaction (it commits or rolls back with the action)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY})
+    last = session.execute(
+        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    prev_hash = last or GENESIS
+    at = utc_now()
+    clean = {k: v for k, v in details.items() if v is not None}
+    entry = AuditEntry(
+        at=at,
+        tag=tag,
+        actor=actor,
+        subject=subject,
+        details=clean,
+        prev_hash=prev_hash,
+        hash=_entry_hash(prev_hash, format_time(at), tag, actor, subject, clean),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    entry_id: int
+    problem: str
+
+
+def verify_chain(entries: Iterable[AuditEntry]) -> list[ChainProblem]:
+    """Problems in the chain: an altered entry, a deleted one, or a broken link."""
+    problems: list[ChainProblem] = []
+    prev_hash = GENESIS
+    prev_id = 0
+    for entry in entries:
+        if entry.id != prev_id + 1:
+            problems.append(
+                ChainProblem(entry.id, f"entries {prev_id + 1}..{entry.id - 1} missing")
+            )
+        if entry.prev_hash != prev_hash:
+            problems.append(ChainProblem(entry.id, "link to the previous entry is broken"))
+        expected = _entry_hash(
+            entry.prev_hash,
+            format_time(entry.at),
+            entry.tag,
+            entry.actor,
+            entry.subject,
+            entry.details,
+        )
+        if expected != entry.hash:
+            problems.append(ChainProblem(entry.id, "entry was altered after it was written"))
+        prev_hash, prev_id = entry.hash, entry.id
+    return problems
+
+
+def entries(session: Session, tag_prefix: str = "") -> list[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    if tag_prefix:
+        query = query.where(AuditEntry.tag.startswith(tag_prefix))
+    return list(session.execute(query).scalars())

@@ -1,0 +1,65 @@
+"""A case is this node's view of one conversation (a request), and its history of acts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from comity.kit.clock import utc_now
+from comity.store.base import Base, new_id, status_check
+
+
+class Case(Base):
+    """One request, as seen by one party. `id` is the conversation id shared by both nodes.
+    `side` says whether this node is the requesting or the requested party. `state` only
+    changes through `cases.service.apply_act`, which checks the kind's transition table."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(status_check("side", ["requesting", "requested"]), name="side"),
+        Index("ix_cases_state", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(16))
+    our_party: Mapped[str] = mapped_column(String(64))
+    counterpart: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(40))
+    instrument: Mapped[str] = mapped_column(String(40), default="")
+    request: Mapped[dict[str, Any]] = mapped_column(doc="The request document (case content)")
+    preserved_until: Mapped[date | None] = mapped_column(default=None)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    state_at: Mapped[datetime] = mapped_column(default=utc_now)
+    retrieved_at: Mapped[datetime | None] = mapped_column(default=None)
+    act_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", lazy="raise", order_by="CaseEvent.seq"
+    )
+
+
+class CaseEvent(Base):
+    """One applied act: who, when, from which state to which, and the envelope that carried it."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_seq", "case_id", "seq", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    act: Mapped[str] = mapped_column(String(40))
+    by_side: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(200))
+    from_state: Mapped[str] = mapped_column(String(40))
+    to_state: Mapped[str] = mapped_column(String(40))
+    body: Mapped[dict[str, Any]]
+    message_id: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    case: Mapped[Case] = relationship(back_populates="events", lazy="raise")

@@ -1,0 +1,33 @@
+"""The `comity` command."""
+
+from __future__ import annotations
+
+import typer
+
+from comity.cli import audit, node, registry
+
+app = typer.Typer(
+    help="comity: sovereign nodes for international cooperation against cybercrime.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(node.app, name="node")
+app.add_typer(registry.registry_app, name="registry")
+app.add_typer(registry.directory_app, name="directory")
+app.add_typer(audit.app, name="audit")
+
+
+@app.command("demo")
+def demo(
+    check: bool = typer.Option(False, "--check", help="Run headless and exit non-zero on failure"),
+    base_port: int = typer.Option(0, help="First port to use (default: free ports)"),
+    workdir: str = typer.Option("", help="Keep the nodes in this folder (default: temporary)"),
+) -> None:
+    """Start a registry, three states and a provider on 127.0.0.1 and run the scenarios."""
+    from comity.demo.run import run_demo
+
+    raise typer.Exit(run_demo(check=check, base_port=base_port, workdir=workdir))
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()

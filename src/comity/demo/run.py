@@ -1,0 +1,428 @@
+"""`comity demo`: a registry, three state nodes and a provider node as real processes on
+127.0.0.1, a signed directory, and the preservation scenario (docs/user-guide) end to end."""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from comity.directory import service as directory_service
+from comity.kit.clock import utc_now
+from comity.kit.db import transaction
+from comity.kit.errors import ComityError
+from comity.kit.settings import load_settings
+from comity.nodes import service as node_service
+from comity.nodes.keys import public_jwk
+from comity.nodes.runtime import open_node
+
+PARTIES = Path(__file__).with_name("parties.yaml")
+REGISTRY_ID = "REGISTRY"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class DemoNode:
+    participant: str
+    home: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class DemoFailed(Exception):
+    pass
+
+
+class Federation:
+    """Nodes created in a folder and run as subprocesses; used by the demo, tests and bench."""
+
+    def __init__(self, root: Path, passphrase: str, env: dict[str, str] | None = None) -> None:
+        self.root = root
+        self.passphrase = passphrase
+        self.nodes: dict[str, DemoNode] = {}
+        self.env = dict(os.environ, COMITY_KEY_PASSPHRASE=passphrase, **(env or {}))
+        self.log_dir = root / "logs"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+
+    def init_node(
+        self,
+        participant: str,
+        port: int = 0,
+        database_url: str = "",
+        registry_url: str = "",
+        registry_key: dict[str, Any] | None = None,
+        **settings: Any,
+    ) -> DemoNode:
+        port = port or free_port()
+        home = self.root / participant
+        values: dict[str, Any] = dict(
+            participant_id=participant,
+            port=port,
+            database_url=database_url,
+            registry_url=registry_url,
+            registry_key=registry_key,
+            key_passphrase=self.passphrase,
+            **settings,
+        )
+        node_settings = load_settings(home, **values)
+        node_service.init_node(node_settings, self.passphrase)
+        extra = {k: v for k, v in settings.items() if k not in ("key_passphrase",)}
+        if extra:
+            from comity.kit.settings import read_config_file, write_config_file
+
+            config = read_config_file(home)
+            config.update(extra)
+            write_config_file(home, config)
+        node = DemoNode(participant, home, port)
+        self.nodes[participant] = node
+        return node
+
+    def open(self, participant: str) -> Any:
+        home = self.nodes[participant].home
+        return open_node(load_settings(home, key_passphrase=self.passphrase))
+
+    def token(self, participant: str, user: str, roles: list[str]) -> str:
+        node = self.open(participant)
+        try:
+            with transaction(node.sessions) as session:
+                secret = node_service.create_token(session, user, roles, actor="demo")
+        finally:
+            node.close()
+        self.nodes[participant].tokens[user] = secret
+        return secret
+
+    def registry_key(self) -> dict[str, Any]:
+        node = self.open(REGISTRY_ID)
+        try:
+            return dict(public_jwk(node.keyring.signing_key()))
+        finally:
+            node.close()
+
+    def directory_yaml(self, parties: dict[str, Any]) -> dict[str, Any]:
+        """The parties file with each node's endpoint and public keys filled in."""
+        document = {"participants": [], "treaties": parties.get("treaties", [])}
+        for entry in parties["participants"]:
+            entry = dict(entry)
+            node = self.nodes.get(entry["id"])
+            if node is not None:
+                opened = self.open(entry["id"])
+                try:
+                    with opened.sessions() as session:
+                        entry["keys"] = node_service.public_keys(session)
+                finally:
+                    opened.close()
+                entry["endpoint"] = node.url
+            document["participants"].append(entry)
+        return document
+
+    def publish(self, document: dict[str, Any], valid_days: int = 30) -> str:
+        path = self.root / "directory.yaml"
+        path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+        registry = self.open(REGISTRY_ID)
+        try:
+            with transaction(registry.sessions) as session:
+                token = directory_service.publish(
+                    session,
+                    directory_service.load_yaml(path),
+                    REGISTRY_ID,
+                    registry.keyring.signing_key(),
+                    valid_days,
+                )
+        finally:
+            registry.close()
+        return token
+
+    def start(self, participant: str, *args: str) -> None:
+        node = self.nodes[participant]
+        log = (self.log_dir / f"{participant}.log").open("ab")
+        node.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "comity", "node", "serve", "--home", str(node.home), *args],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(lambda: _healthy(node.url), 20, f"{participant} did not start")
+
+    def kill(self, participant: str, sig: int = signal.SIGKILL) -> None:
+        process = self.nodes[participant].process
+        if process and process.poll() is None:
+            process.send_signal(sig)
+            process.wait(10)
+
+    def stop_all(self) -> None:
+        for node in self.nodes.values():
+            if node.process and node.process.poll() is None:
+                node.process.send_signal(signal.SIGTERM)
+        for node in self.nodes.values():
+            if node.process:
+                try:
+                    node.process.wait(10)
+                except subprocess.TimeoutExpired:
+                    node.process.kill()
+                    node.process.wait(5)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/v1/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, message: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise DemoFailed(message)
+
+
+class Officer:
+    """An officer using a node's API with a bearer token."""
+
+    def __init__(self, node: DemoNode, user: str) -> None:
+        self.node, self.user = node, user
+        self.client = httpx.Client(
+            base_url=node.url,
+            headers={"authorization": f"Bearer {node.tokens[user]}"},
+            timeout=10,
+        )
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.client.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            body = response.json()
+            raise ComityError(body.get("message", str(body)))
+        return response.json()
+
+    def create(self, kind: str, to: str, request: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.call(
+            "POST",
+            "/v1/cases",
+            json={
+                "kind": kind,
+                "to": to,
+                "request": request,
+                "instrument": request.get("instrument", ""),
+            },
+        )
+        return result
+
+    def act(self, case_id: str, act: str, **body: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self.call(
+            "POST", f"/v1/cases/{case_id}/acts", json={"act": act, "body": body}
+        )
+        return result
+
+    def case(self, case_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.call("GET", f"/v1/cases/{case_id}")
+        return result
+
+    def state(self, case_id: str) -> str | None:
+        response = self.client.get(f"/v1/cases/{case_id}")
+        return str(response.json()["state"]) if response.status_code == 200 else None
+
+    def await_state(self, case_id: str, state: str, timeout: float = 20) -> None:
+        wait_until(
+            lambda: self.state(case_id) == state,
+            timeout,
+            f"{self.node.participant}: request {case_id} never reached '{state}'",
+        )
+
+
+def preservation_request() -> dict[str, Any]:
+    """Scenario 1: XA's hospital is encrypted; the attacker's server is rented from PB in XB."""
+    return {
+        "kind": "preservation",
+        "requesting_party": "XA",
+        "requested_party": "XB",
+        "instrument": "budapest",
+        "language": "fr",
+        "requesting_authority": "Xanadu National Cybercrime Unit (24/7 point of contact)",
+        "offence": {
+            "description": "Ransomware attack on Xanadu General Hospital; extortion",
+            "conduct_categories": ["budapest-5", "budapest-4"],
+        },
+        "facts_summary": "On Friday 23:10 the hospital's systems were encrypted; the ransom note "
+        "points to a server rented from Borduria Hosting.",
+        "data_to_preserve": "Subscriber data, connection logs and disk image of the server "
+        "at 203.0.113.45 rented from Borduria Hosting",
+        "relationship_to_offence": "The server hosts the ransom payment page and the "
+        "command-and-control endpoint.",
+        "custodian": "Borduria Hosting (PB), Borduria",
+        "necessity": "Hosting logs are overwritten after 7 days.",
+        "intends_mla": True,
+    }
+
+
+def run_scenarios(fed: Federation, say: Callable[[str], None]) -> None:
+    xa_duty = Officer(fed.nodes["XA"], "xa-duty")
+    xb_duty = Officer(fed.nodes["XB"], "xb-duty")
+
+    say("Scenario 1 — ransomware against a hospital: XA asks XB to preserve data (budapest 29)")
+    draft = xa_duty.create("preservation", "XB", preservation_request())
+    case_id = draft["id"]
+    say(f"  XA drafts request {case_id}: state {draft['state']}")
+    xa_duty.act(case_id, "submit")
+    say("  XA submits: sealed (JWS Ed25519 inside JWE X25519/A256GCM) and queued in the outbox")
+    xa_duty.await_state(case_id, "delivered")
+    say("  XB's node verified it and returned a signed 'delivered' receipt: XA sees 'delivered'")
+    opened = xb_duty.case(case_id)
+    say(f"  XB's duty officer opens it (state {opened['state']}); a 'retrieved' receipt goes back")
+    wait_until(lambda: _has_receipt(xa_duty, case_id, "retrieved"), 20, "no retrieved receipt")
+    say("  XA holds the signed 'retrieved' receipt")
+    try:
+        xb_duty.act(
+            case_id, "accept", preserved_until=(utc_now() + timedelta(days=90)).date().isoformat()
+        )
+        raise DemoFailed("accept before acknowledge was allowed")
+    except ComityError as exc:
+        say(f"  XB tries to accept before acknowledging: refused — {exc.message}")
+    xb_duty.act(case_id, "acknowledge", note="Received by the Borduria 24/7 desk")
+    xa_duty.await_state(case_id, "acknowledged")
+    say("  XB acknowledges; XA sees 'acknowledged'")
+    until = (utc_now() + timedelta(days=90)).date().isoformat()
+    xb_duty.act(case_id, "accept", preserved_until=until, note="PB ordered to preserve")
+    xa_duty.await_state(case_id, "accepted")
+    say(f"  XB accepts: data preserved until {until}")
+    xb_duty.act(case_id, "execute", summary="PB confirmed preservation of logs and disk image")
+    xa_duty.await_state(case_id, "executed")
+    say("  XB executes; XA sees 'executed'")
+    xa_duty.act(case_id, "close", note="Follow-up MLA to be sent by the central authority")
+    xb_duty.await_state(case_id, "closed")
+    say("  XA closes the request; XB sees 'closed'")
+
+    say("Scenario 1b — a preservation request refused with grounds and reasons (budapest 29(5))")
+    second = xa_duty.create("preservation", "XB", preservation_request())
+    xa_duty.act(second["id"], "submit")
+    xb_duty.await_state(second["id"], "delivered")
+    xb_duty.act(
+        second["id"],
+        "refuse",
+        grounds=["essential-interests"],
+        reasons="Execution would prejudice the security of Borduria's critical systems.",
+    )
+    xa_duty.await_state(second["id"], "refused")
+    say("  XB refuses on 'essential-interests' with reasons; XA sees 'refused'")
+    try:
+        xb_duty.act(second["id"], "execute")
+        raise DemoFailed("execute after refusal was allowed")
+    except ComityError as exc:
+        say(f"  XB tries to execute after refusing: refused — {exc.message}")
+
+
+def _has_receipt(officer: Officer, case_id: str, evidence: str) -> bool:
+    receipts = officer.call("GET", f"/v1/cases/{case_id}/receipts")
+    return any(r["evidence"] == evidence for r in receipts)
+
+
+def build_demo(root: Path, base_port: int = 0) -> Federation:
+    fed = Federation(root, passphrase=secrets.token_urlsafe(24))
+    ports = iter(range(base_port, base_port + 10)) if base_port else None
+
+    def port() -> int:
+        return next(ports) if ports else free_port()
+
+    registry = fed.init_node(REGISTRY_ID, port=port())
+    key = fed.registry_key()
+    for participant in ("XA", "XB", "XC", "PB"):
+        fed.init_node(participant, port=port(), registry_url=registry.url, registry_key=key)
+    parties = yaml.safe_load(PARTIES.read_text(encoding="utf-8"))
+    document = fed.directory_yaml(parties)
+    document["participants"].insert(
+        0,
+        {
+            "id": REGISTRY_ID,
+            "name": "Registry (depositary)",
+            "type": "registry",
+            "endpoint": registry.url,
+            "keys": [],
+        },
+    )
+    fed.publish(document)
+    fed.token("XA", "xa-duty", ["duty-officer"])
+    fed.token("XB", "xb-duty", ["duty-officer"])
+    fed.token("XC", "xc-duty", ["duty-officer"])
+    fed.token("PB", "pb-responder", ["provider-responder"])
+    return fed
+
+
+def run_demo(check: bool, base_port: int = 0, workdir: str = "") -> int:
+    root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="comity-demo-"))
+    root.mkdir(parents=True, exist_ok=True)
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    fed: Federation | None = None
+    try:
+        fed = build_demo(root, base_port)
+        say(f"demo nodes in {root} (logs in {fed.log_dir})")
+        for participant in fed.nodes:
+            fed.start(participant)
+            say(f"  {participant:<9} {fed.nodes[participant].url}")
+        for participant in ("XA", "XB", "XC", "PB"):
+            officer = next(iter(fed.nodes[participant].tokens))
+            wait_until(
+                functools.partial(_has_directory, fed, participant),
+                20,
+                f"{participant} did not pull the directory",
+            )
+            say(f"  {participant} pulled and verified directory v1 (API token for {officer})")
+        run_scenarios(fed, say)
+        say("all steps passed")
+        if not check:
+            say("nodes keep serving; tokens:")
+            for node in fed.nodes.values():
+                for user, token in node.tokens.items():
+                    say(f"  {node.participant} {user}: {token}")
+            say("press Ctrl-C to stop")
+            try:
+                while True:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                say("stopping")
+        return 0
+    except (DemoFailed, ComityError) as exc:
+        say(f"DEMO FAILED: {getattr(exc, 'message', exc)}")
+        return 1
+    finally:
+        if fed:
+            fed.stop_all()
+        if not workdir and check:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _has_directory(fed: Federation, participant: str) -> bool:
+    try:
+        response = httpx.get(f"{fed.nodes[participant].url}/v1/directory", timeout=2)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200

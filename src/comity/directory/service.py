@@ -1,0 +1,232 @@
+"""Publish (registry side), import and look up the directory (every node).
+
+A node pins the registry's public key and accepts a directory only if it is signed by that key,
+not expired, and newer than the one it has. Every accepted version is kept.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from joserfc.jwk import OKPKey
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from comity.audit import service as audit
+from comity.directory.document import Directory, DirectoryInvalid, Participant, parse_directory
+from comity.directory.models import DirectorySnapshot
+from comity.kit.clock import ensure_utc, utc_now
+from comity.kit.errors import ComityError
+from comity.kit.jsonutil import sha256_hex
+from comity.protocol.envelope import SIGNING_ALG
+from comity.protocol.errors import BadSignature, MalformedEnvelope, RevokedKey, UnknownSenderKey
+from comity.protocol.signed import read_unverified, sign_document, verify_document
+
+DIRECTORY_TYP = "comity-directory+jws"
+
+
+class DirectoryRefused(ComityError):
+    status_code = 422
+    code = "directory_refused"
+
+
+class NoDirectory(ComityError):
+    status_code = 503
+    code = "no_directory"
+
+
+_parsed: dict[tuple[int, str], Directory] = {}
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DirectoryInvalid(f"{path}: cannot read directory YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise DirectoryInvalid(f"{path}: expected a mapping at the top level")
+    return raw
+
+
+def publish(
+    session: Session,
+    raw: dict[str, Any],
+    registry_id: str,
+    signing_key: OKPKey,
+    valid_days: int = 30,
+    actor: str = "administrator",
+) -> str:
+    """Sign `raw` (the YAML content) as the next directory version and store it."""
+    now = utc_now()
+    current = latest_version(session) or 0
+    document = dict(raw)
+    document.setdefault("version", current + 1)
+    document.setdefault("issued_at", now)
+    document.setdefault("expires_at", now + timedelta(days=valid_days))
+    document["registry"] = registry_id
+    directory = parse_directory(document, "directory.yaml")
+    if directory.version <= current:
+        raise DirectoryRefused(
+            f"version {directory.version} is not newer than the published version {current}"
+        )
+    token = sign_document(DIRECTORY_TYP, registry_id, directory.to_json_dict(), signing_key)
+    _store(session, token, directory, source="published")
+    audit.record(session, "registry:directory:published", actor, str(directory.version))
+    return token
+
+
+def _store(session: Session, token: str, directory: Directory, source: str) -> None:
+    session.add(
+        DirectorySnapshot(
+            version=directory.version,
+            token=token,
+            sha256=sha256_hex(token),
+            issued_at=ensure_utc(directory.issued_at),
+            expires_at=ensure_utc(directory.expires_at),
+            source=source[:400],
+        )
+    )
+    session.flush()
+
+
+def verify_token(token: str, registry_key: dict[str, Any] | None) -> Directory:
+    """Check the registry's signature with the pinned key and parse the document."""
+    if registry_key is None:
+        raise DirectoryRefused(
+            "no registry key is pinned: pass the registry's public key (--registry-key) once"
+        )
+    pinned = OKPKey.import_key(registry_key)
+    try:
+        header, _ = read_unverified(token)
+    except MalformedEnvelope as exc:
+        raise DirectoryRefused(f"not a signed directory: {exc.message}") from exc
+    if header.get("alg") != SIGNING_ALG or "kid" not in header:
+        raise DirectoryRefused("directory is unsigned or not signed with Ed25519")
+
+    def key_for(issuer: str, kid: str) -> OKPKey:
+        if kid != pinned.kid:
+            raise BadSignature(f"directory signed with key {kid}, not the pinned {pinned.kid}")
+        return pinned
+
+    try:
+        document = verify_document(token, DIRECTORY_TYP, key_for)
+    except (BadSignature, MalformedEnvelope) as exc:
+        raise DirectoryRefused(f"directory signature invalid: {exc.message}") from exc
+    return parse_directory(document.payload, "signed directory")
+
+
+def import_token(
+    session: Session,
+    token: str,
+    registry_key: dict[str, Any] | None,
+    source: str,
+    actor: str = "system",
+) -> tuple[Directory, bool]:
+    """Accept a newer signed directory. Returns (directory, changed)."""
+    try:
+        directory = verify_token(token, registry_key)
+        now = utc_now()
+        if ensure_utc(directory.expires_at) <= now:
+            raise DirectoryRefused(
+                f"directory version {directory.version} expired at {directory.expires_at}"
+            )
+        existing = session.get(DirectorySnapshot, directory.version)
+        if existing is not None:
+            if existing.sha256 == sha256_hex(token):
+                return directory, False
+            raise DirectoryRefused(
+                f"a different directory with version {directory.version} is already held"
+            )
+        current = latest_version(session)
+        if current is not None and directory.version < current:
+            raise DirectoryRefused(
+                f"directory version {directory.version} is older than the current version"
+                f" {current}: refused as a rollback"
+            )
+    except DirectoryRefused as exc:
+        audit.record(session, "directory:import:refused", actor, source[:200], reason=exc.message)
+        raise
+    _store(session, token, directory, source=source)
+    audit.record(session, "directory:import:accepted", actor, str(directory.version))
+    return directory, True
+
+
+def latest_version(session: Session) -> int | None:
+    return session.execute(select(func.max(DirectorySnapshot.version))).scalar_one_or_none()
+
+
+def current_token(session: Session) -> str:
+    version = latest_version(session)
+    if version is None:
+        raise NoDirectory("this node holds no directory yet: import or pull one")
+    snapshot = session.get(DirectorySnapshot, version)
+    if snapshot is None:
+        raise NoDirectory("the current directory version vanished; import it again")
+    return snapshot.token
+
+
+def current(session: Session, require_valid: bool = True) -> Directory:
+    """The newest accepted directory; refuses an expired one unless asked not to."""
+    version = latest_version(session)
+    if version is None:
+        raise NoDirectory("this node holds no directory yet: import or pull one")
+    snapshot = session.get(DirectorySnapshot, version)
+    if snapshot is None:
+        raise NoDirectory("the current directory version vanished; import it again")
+    directory = _parsed.get((version, snapshot.sha256))
+    if directory is None:
+        _, payload = read_unverified(snapshot.token)
+        directory = parse_directory(payload, f"stored directory v{version}")
+        _parsed[(version, snapshot.sha256)] = directory
+    if require_valid and ensure_utc(directory.expires_at) <= utc_now():
+        raise NoDirectory(
+            f"directory version {version} expired at {directory.expires_at}: pull a fresh one"
+        )
+    return directory
+
+
+def history(session: Session) -> list[DirectorySnapshot]:
+    return list(
+        session.execute(select(DirectorySnapshot).order_by(DirectorySnapshot.version)).scalars()
+    )
+
+
+def participant(directory: Directory, participant_id: str) -> Participant:
+    found = directory.participant(participant_id)
+    if found is None:
+        raise UnknownSenderKey(
+            f"{participant_id} is not in directory version {directory.version}",
+            field="participant",
+        )
+    return found
+
+
+def verification_key(directory: Directory, sender: str, kid: str, at: datetime) -> OKPKey:
+    """The sender's public signing key `kid`, if it was valid for a message made at `at`."""
+    entry = participant(directory, sender).key(kid)
+    if entry is None or entry.use != "sig":
+        raise UnknownSenderKey(
+            f"{sender} has no signing key {kid} in directory v{directory.version}"
+        )
+    if entry.revoked:
+        raise RevokedKey(f"signing key {kid} of {sender} is revoked")
+    if entry.valid_until is not None and ensure_utc(entry.valid_until) < ensure_utc(at):
+        raise RevokedKey(f"signing key {kid} of {sender} was retired before the message was made")
+    return OKPKey.import_key(entry.jwk)
+
+
+def encryption_key(directory: Directory, recipient: str) -> OKPKey:
+    entry = participant(directory, recipient).current_key("enc")
+    if entry is None:
+        raise UnknownSenderKey(f"{recipient} has no current encryption key in the directory")
+    return OKPKey.import_key(entry.jwk)
+
+
+def endpoint(directory: Directory, recipient: str) -> str:
+    url = participant(directory, recipient).endpoint
+    if not url:
+        raise DirectoryInvalid(f"{recipient} has no endpoint in directory v{directory.version}")
+    return url.rstrip("/")

@@ -1,0 +1,279 @@
+"""The delivery worker: lease due outbox messages, post them, verify the receipt, retry with
+exponential back-off, and issue negative evidence when a receipt does not come in time.
+
+Messages of one conversation to one recipient go strictly in order: a message is not due while
+an earlier one of its conversation is still pending, so the peer applies acts in the order
+they were made. Several workers may share one PostgreSQL: leases are taken under
+`FOR UPDATE SKIP LOCKED`, and a worker that dies leaves its lease to expire; the peer's
+idempotent inbox makes the resend harmless.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from comity.audit import service as audit
+from comity.directory import service as directory_service
+from comity.kit.clock import ensure_utc, utc_now
+from comity.kit.db import transaction
+from comity.kit.errors import ComityError
+from comity.messaging.models import OutboxMessage, ReceiptRecord
+from comity.messaging.outbox import RECEIPT_DEADLINE
+from comity.nodes.runtime import Node
+from comity.protocol.receipts import Evidence, Receipt, verify_receipt
+from comity.timers import service as timers
+from comity.timers.models import Timer
+
+JOSE_MEDIA_TYPE = "application/jose"
+PERMANENT_STATUSES = {400, 403, 404, 409, 413, 421, 422}
+
+DeliveredHook = Callable[[Session, Node, OutboxMessage, Receipt], None]
+RejectedHook = Callable[[Session, Node, OutboxMessage, str], None]
+
+
+@dataclass
+class DeliveryHooks:
+    on_delivered: list[DeliveredHook]
+    on_rejected: list[RejectedHook]
+
+
+@dataclass(frozen=True)
+class Lease:
+    id: int
+    message_id: str
+    recipient: str
+    endpoint: str
+    envelope: str
+    envelope_sha256: str
+    attempts: int
+
+
+def lease_due(node: Node, worker_id: str, limit: int = 50) -> list[Lease]:
+    """Lease up to `limit` due messages for this worker."""
+    with transaction(node.sessions) as session:
+        now = utc_now()
+        earlier = aliased(OutboxMessage)
+        blocked = exists().where(
+            and_(
+                earlier.conversation_id == OutboxMessage.conversation_id,
+                earlier.recipient == OutboxMessage.recipient,
+                earlier.id < OutboxMessage.id,
+                earlier.status == "pending",
+            )
+        )
+        rows = list(
+            session.execute(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.next_attempt_at <= now,
+                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+                    ~blocked,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=OutboxMessage)
+            ).scalars()
+        )
+        leases = []
+        for row in rows:
+            row.lease_until = now + timedelta(seconds=node.settings.lease_seconds)
+            row.leased_by = worker_id
+            leases.append(
+                Lease(
+                    row.id,
+                    row.message_id,
+                    row.recipient,
+                    row.endpoint,
+                    row.envelope,
+                    row.envelope_sha256,
+                    row.attempts,
+                )
+            )
+        return leases
+
+
+def deliver(node: Node, client: httpx.Client, lease: Lease, hooks: DeliveryHooks) -> str:
+    """Post one leased envelope; returns 'delivered', 'rejected' or 'retry'."""
+    try:
+        response = client.post(
+            f"{lease.endpoint}/v1/envelopes",
+            content=lease.envelope.encode("ascii"),
+            headers={"content-type": JOSE_MEDIA_TYPE, "accept": JOSE_MEDIA_TYPE},
+            timeout=node.settings.delivery_timeout_seconds,
+        )
+    except httpx.HTTPError as exc:
+        _retry(node, lease, f"transport: {type(exc).__name__}")
+        return "retry"
+    if response.status_code == 200:
+        try:
+            return _delivered(node, lease, response.text.strip(), hooks)
+        except ComityError as exc:
+            _retry(node, lease, f"receipt refused: {exc.message}")
+            return "retry"
+    if response.status_code in PERMANENT_STATUSES:
+        _rejected(node, lease, response, hooks)
+        return "rejected"
+    _retry(node, lease, f"HTTP {response.status_code}")
+    return "retry"
+
+
+def _delivered(node: Node, lease: Lease, token: str, hooks: DeliveryHooks) -> str:
+    with transaction(node.sessions) as session:
+        directory = directory_service.current(session, require_valid=False)
+        receipt = verify_receipt(
+            token,
+            lambda issuer, kid: directory_service.verification_key(
+                directory, issuer, kid, utc_now()
+            ),
+        )
+        if (
+            receipt.evidence is not Evidence.DELIVERED
+            or receipt.issuer != lease.recipient
+            or receipt.message_id != lease.message_id
+            or receipt.envelope_sha256 != lease.envelope_sha256
+        ):
+            raise ComityError("receipt does not match the envelope that was sent")
+        message = session.get(OutboxMessage, lease.id)
+        if message is None or message.status != "pending":
+            return "delivered"
+        message.status = "delivered"
+        message.delivered_at = utc_now()
+        message.lease_until = None
+        message.attempts = lease.attempts + 1
+        session.add(
+            ReceiptRecord(
+                message_id=lease.message_id,
+                conversation_id=message.conversation_id,
+                evidence=Evidence.DELIVERED.value,
+                issuer=receipt.issuer,
+                token=token,
+                at=receipt.at,
+            )
+        )
+        timers.cancel(session, RECEIPT_DEADLINE, lease.message_id)
+        audit.record(
+            session,
+            "outbox:envelope:delivered",
+            node.participant_id,
+            lease.message_id,
+            recipient=lease.recipient,
+            attempts=message.attempts,
+        )
+        for hook in hooks.on_delivered:
+            hook(session, node, message, receipt)
+    return "delivered"
+
+
+def _rejected(node: Node, lease: Lease, response: httpx.Response, hooks: DeliveryHooks) -> None:
+    try:
+        body = response.json()
+        reason = f"{body.get('error', 'error')}: {body.get('message', '')}"
+    except ValueError:
+        reason = f"HTTP {response.status_code}"
+    with transaction(node.sessions) as session:
+        message = session.get(OutboxMessage, lease.id)
+        if message is None or message.status != "pending":
+            return
+        message.status = "rejected"
+        message.lease_until = None
+        message.attempts = lease.attempts + 1
+        message.last_error = reason[:2000]
+        audit.record(
+            session,
+            "outbox:envelope:rejected",
+            node.participant_id,
+            lease.message_id,
+            recipient=lease.recipient,
+            status=response.status_code,
+            reason=reason[:500],
+        )
+        for hook in hooks.on_rejected:
+            hook(session, node, message, reason)
+
+
+def backoff_seconds(attempts: int, base: float, ceiling: float) -> float:
+    """Exponential back-off with full jitter, capped."""
+    return random.uniform(0, min(ceiling, base * (2 ** min(attempts, 20))))  # noqa: S311
+
+
+def _retry(node: Node, lease: Lease, reason: str) -> None:
+    with transaction(node.sessions) as session:
+        message = session.get(OutboxMessage, lease.id)
+        if message is None or message.status != "pending":
+            return
+        now = utc_now()
+        message.attempts = lease.attempts + 1
+        message.last_error = reason[:2000]
+        message.lease_until = None
+        age = now - ensure_utc(message.created_at)
+        if age > timedelta(seconds=node.settings.max_message_age_seconds):
+            message.status = "expired"
+            issue_negative_evidence(session, node, message, "message expired undelivered")
+            return
+        delay = backoff_seconds(
+            message.attempts, node.settings.retry_base_seconds, node.settings.retry_max_seconds
+        )
+        message.next_attempt_at = now + timedelta(seconds=max(delay, 0.05))
+
+
+def issue_negative_evidence(
+    session: Session, node: Node, message: OutboxMessage, reason: str
+) -> None:
+    """Sign and keep `not-delivered` evidence for a message (once)."""
+    exists_already = session.execute(
+        select(ReceiptRecord.id).where(
+            ReceiptRecord.message_id == message.message_id,
+            ReceiptRecord.evidence == Evidence.NOT_DELIVERED.value,
+        )
+    ).first()
+    if exists_already:
+        return
+    now = utc_now()
+    receipt = Receipt(
+        evidence=Evidence.NOT_DELIVERED,
+        message_id=message.message_id,
+        conversation_id=message.conversation_id,
+        envelope_sha256=message.envelope_sha256,
+        sender=node.participant_id,
+        recipient=message.recipient,
+        issuer=node.participant_id,
+        at=now,
+        reason=reason,
+    )
+    session.add(
+        ReceiptRecord(
+            message_id=message.message_id,
+            conversation_id=message.conversation_id,
+            evidence=Evidence.NOT_DELIVERED.value,
+            issuer=node.participant_id,
+            token=receipt.sign(node.keyring.signing_key()),
+            at=now,
+        )
+    )
+    audit.record(
+        session,
+        "outbox:envelope:not-delivered",
+        node.participant_id,
+        message.message_id,
+        recipient=message.recipient,
+        reason=reason,
+    )
+
+
+def receipt_deadline_handler(node: Node) -> Callable[[Session, Timer], None]:
+    def fire(session: Session, timer: Timer) -> None:
+        message = session.execute(
+            select(OutboxMessage).where(OutboxMessage.message_id == timer.subject)
+        ).scalar_one_or_none()
+        if message is not None and message.status != "delivered":
+            issue_negative_evidence(session, node, message, "no delivery receipt in time")
+
+    return fire

@@ -1,0 +1,1 @@
+"""Durable timers: deadlines that survive restarts and fire exactly once."""

@@ -1,0 +1,31 @@
+"""A timer row is written in the same transaction as the step that starts the deadline; a
+worker claims due timers (FOR UPDATE SKIP LOCKED on PostgreSQL) and fires each one once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from comity.kit.clock import utc_now
+from comity.store.base import Base
+
+
+class Timer(Base):
+    __tablename__ = "timers"
+    __table_args__ = (
+        Index("ix_timers_due", "fired_at", "due_at"),
+        Index("ix_timers_subject", "kind", "subject", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    fired_at: Mapped[datetime | None] = mapped_column(default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+    fired_by: Mapped[str | None] = mapped_column(String(80), default=None)

@@ -1,0 +1,1 @@
+"""The edges between nodes and people: the HTTP app, the delivery worker, the node runner."""

@@ -1,0 +1,251 @@
+"""The node's HTTP interface: the inbound envelope endpoint (authenticated by signature), the
+directory, and the local JSON API for officers (bearer tokens with roles)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from comity import __version__
+from comity.cases import permissions
+from comity.cases import service as cases
+from comity.cases.models import Case, CaseEvent
+from comity.directory import service as directory_service
+from comity.kit.db import transaction
+from comity.kit.errors import ComityError, Unauthorized
+from comity.messaging import inbox
+from comity.messaging.delivery import JOSE_MEDIA_TYPE
+from comity.messaging.models import PlainRow, ReceiptRecord
+from comity.nodes import service as node_service
+from comity.nodes.runtime import Node
+from comity.protocol.acts import Act
+from comity.transport.wiring import message_handlers
+
+log = logging.getLogger("comity.http")
+
+
+class Caller(BaseModel):
+    user: str
+    roles: set[str]
+
+
+class NewRequest(BaseModel):
+    kind: str = Field(min_length=1, max_length=64)
+    to: str = Field(min_length=1, max_length=64, description="Requested party id")
+    instrument: str = ""
+    request: dict[str, Any]
+
+
+class ActRequest(BaseModel):
+    act: Act
+    body: dict[str, Any] = Field(default_factory=dict)
+
+
+class CaseView(BaseModel):
+    id: str
+    kind: str
+    side: str
+    our_party: str
+    counterpart: str
+    state: str
+    instrument: str
+    preserved_until: date | None
+    created_at: datetime
+    state_at: datetime
+    retrieved_at: datetime | None
+    allowed_acts: list[str]
+    request: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, case: Case, with_content: bool = False) -> CaseView:
+        from comity.protocol.acts import Side
+        from comity.protocol.kinds import table_for
+
+        side = Side(case.side)
+        allowed = [t.act.value for t in table_for(case.kind).allowed(case.state) if t.by is side]
+        return cls(
+            id=case.id,
+            kind=case.kind,
+            side=case.side,
+            our_party=case.our_party,
+            counterpart=case.counterpart,
+            state=case.state,
+            instrument=case.instrument,
+            preserved_until=case.preserved_until,
+            created_at=case.created_at,
+            state_at=case.state_at,
+            retrieved_at=case.retrieved_at,
+            allowed_acts=[a for a in allowed if a != Act.DELIVER.value],
+            request=case.request if with_content else None,
+        )
+
+
+class EventView(BaseModel):
+    seq: int
+    act: str
+    by_side: str
+    actor: str
+    from_state: str
+    to_state: str
+    at: datetime
+    message_id: str
+    body: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: CaseEvent) -> EventView:
+        return cls(
+            seq=event.seq,
+            act=event.act,
+            by_side=event.by_side,
+            actor=event.actor,
+            from_state=event.from_state,
+            to_state=event.to_state,
+            at=event.at,
+            message_id=event.message_id,
+            body=event.body,
+        )
+
+
+def create_app(node: Node) -> FastAPI:
+    app = FastAPI(
+        title=f"comity node {node.participant_id}",
+        version=__version__,
+        description="Inbound envelopes, directory, and the officers' API of one comity node.",
+    )
+    handlers = message_handlers()
+
+    @app.exception_handler(ComityError)
+    async def comity_error(_request: Request, exc: ComityError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected %s while serving a request", type(exc).__name__)
+        return JSONResponse({"error": "internal", "message": "internal error"}, status_code=500)
+
+    def caller(authorization: Annotated[str | None, Header()] = None) -> Caller:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise Unauthorized("send 'Authorization: Bearer <token>'")
+        with node.sessions() as session:
+            try:
+                token = node_service.resolve_token(session, authorization[7:].strip())
+            except ComityError:
+                raise Unauthorized("unknown or revoked API token") from None
+            return Caller(user=token.user, roles=set(token.roles.split(",")))
+
+    AuthCaller = Annotated[Caller, Depends(caller)]  # noqa: N806 - a type alias, named as one
+
+    @app.get("/v1/health")
+    def health() -> dict[str, Any]:
+        return {"participant": node.participant_id, "status": "ok", "version": __version__}
+
+    @app.post("/v1/envelopes", response_class=PlainTextResponse)
+    async def receive_envelope(request: Request) -> Response:
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw.extend(chunk)
+            if len(raw) > node.settings.max_body_bytes:
+                break
+        from starlette.concurrency import run_in_threadpool
+
+        accepted = await run_in_threadpool(inbox.accept, node, bytes(raw), handlers)
+        return PlainTextResponse(accepted.receipt, media_type=JOSE_MEDIA_TYPE)
+
+    @app.get("/v1/directory", response_class=PlainTextResponse)
+    def signed_directory() -> Response:
+        with node.sessions() as session:
+            return PlainTextResponse(
+                directory_service.current_token(session), media_type=JOSE_MEDIA_TYPE
+            )
+
+    @app.get("/v1/cases")
+    def list_requests(who: AuthCaller, state: str | None = None) -> list[CaseView]:
+        permissions.require_any(who.roles, permissions.READ_ROLES, "listing requests")
+        with node.sessions() as session:
+            return [CaseView.of(c) for c in cases.list_cases(session, state)]
+
+    @app.post("/v1/cases", status_code=201)
+    def create_request(who: AuthCaller, new: NewRequest) -> CaseView:
+        permissions.require_any(who.roles, permissions.CREATE_ROLES, "drafting a request")
+        with transaction(node.sessions) as session:
+            case = cases.create_request(
+                session, node, new.kind, new.to, new.request, who.user, new.instrument
+            )
+            return CaseView.of(case, with_content=True)
+
+    @app.get("/v1/cases/{case_id}")
+    def open_request(who: AuthCaller, case_id: str) -> CaseView:
+        permissions.require_any(who.roles, permissions.READ_ROLES, "reading a request")
+        with transaction(node.sessions) as session:
+            return CaseView.of(cases.open_case(session, node, case_id, who.user), True)
+
+    @app.get("/v1/cases/{case_id}/events")
+    def request_events(who: AuthCaller, case_id: str) -> list[EventView]:
+        permissions.require_any(who.roles, permissions.READ_ROLES, "reading a request")
+        with node.sessions() as session:
+            cases.get_case(session, case_id)
+            return [EventView.of(e) for e in cases.events(session, case_id)]
+
+    @app.get("/v1/cases/{case_id}/receipts")
+    def request_receipts(who: AuthCaller, case_id: str) -> list[dict[str, Any]]:
+        permissions.require_any(who.roles, permissions.READ_ROLES, "reading receipts")
+        with node.sessions() as session:
+            rows = session.execute(
+                select(ReceiptRecord)
+                .where(ReceiptRecord.conversation_id == case_id)
+                .order_by(ReceiptRecord.id)
+            ).scalars()
+            return [
+                {
+                    "message_id": r.message_id,
+                    "evidence": r.evidence,
+                    "issuer": r.issuer,
+                    "at": r.at.isoformat(),
+                    "token": r.token,
+                }
+                for r in rows
+            ]
+
+    @app.post("/v1/cases/{case_id}/acts")
+    def perform_act(who: AuthCaller, case_id: str, act: ActRequest) -> CaseView:
+        permissions.require_act(who.roles, act.act)
+        try:
+            with transaction(node.sessions) as session:
+                case = cases.perform(session, node, case_id, act.act, act.body, who.user)
+                return CaseView.of(case)
+        except ComityError as exc:
+            with transaction(node.sessions) as session:
+                from comity.audit import service as audit
+
+                audit.record(
+                    session,
+                    "cases:act:refused",
+                    who.user,
+                    case_id,
+                    act=act.act.value,
+                    code=exc.code,
+                    reason=exc.message[:500],
+                )
+            raise
+
+    if node.settings.bench_endpoints:
+
+        @app.post("/v1/bench/plain")
+        async def plain_row(request: Request) -> Response:
+            body = (await request.body()).decode()
+            from starlette.concurrency import run_in_threadpool
+
+            def insert() -> None:
+                with transaction(node.sessions) as session:
+                    session.add(PlainRow(body=body))
+
+            await run_in_threadpool(insert)
+            return PlainTextResponse("ok")
+
+    return app

@@ -1,0 +1,25 @@
+"""Which handler takes which inbound message type, timer kind and delivery event."""
+
+from __future__ import annotations
+
+from comity.cases import service as cases
+from comity.messaging.delivery import DeliveryHooks, receipt_deadline_handler
+from comity.messaging.inbox import MessageHandler
+from comity.messaging.outbox import RECEIPT_DEADLINE
+from comity.nodes.runtime import Node
+from comity.timers.service import TimerHandler
+
+
+def message_handlers() -> dict[str, MessageHandler]:
+    return {cases.ACT_MESSAGE: cases.receive_act, cases.RECEIPT_MESSAGE: cases.receive_receipt}
+
+
+def timer_handlers(node: Node) -> dict[str, TimerHandler]:
+    return {
+        RECEIPT_DEADLINE: receipt_deadline_handler(node),
+        cases.RETRIEVAL_DEADLINE: cases.retrieval_deadline_handler(node),
+    }
+
+
+def delivery_hooks() -> DeliveryHooks:
+    return DeliveryHooks(on_delivered=[cases.on_delivered], on_rejected=[])

@@ -1,0 +1,103 @@
+"""The background worker of a node: delivers the outbox, fires due timers, pulls the directory.
+
+Runs in the `serve` process (a thread) or alone (`comity node worker`) — several workers may
+share one PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from comity.directory import service as directory_service
+from comity.kit.db import transaction
+from comity.kit.errors import ComityError
+from comity.messaging import delivery
+from comity.nodes.runtime import Node
+from comity.timers import service as timers
+from comity.transport.wiring import delivery_hooks, timer_handlers
+
+log = logging.getLogger("comity.worker")
+
+
+class Worker:
+    def __init__(self, node: Node, concurrency: int = 8) -> None:
+        self.node = node
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:80]
+        self.stop_event = threading.Event()
+        self.client = httpx.Client(
+            limits=httpx.Limits(
+                max_connections=concurrency * 2, max_keepalive_connections=concurrency
+            )
+        )
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deliver")
+        self.concurrency = concurrency
+        self.hooks = delivery_hooks()
+        self.timer_handlers = timer_handlers(node)
+        self._last_pull = 0.0
+
+    def run_once(self) -> int:
+        """One pass; returns how much work was done (0 means idle)."""
+        done = 0
+        leases = delivery.lease_due(self.node, self.worker_id, limit=self.concurrency * 4)
+        if leases:
+            results = list(
+                self.pool.map(
+                    lambda lease: delivery.deliver(self.node, self.client, lease, self.hooks),
+                    leases,
+                )
+            )
+            done += len(results)
+        done += timers.fire_due(self.node.sessions, self.timer_handlers, self.worker_id)
+        self._maybe_pull_directory()
+        return done
+
+    def _maybe_pull_directory(self) -> None:
+        settings = self.node.settings
+        if not settings.registry_url:
+            return
+        if time.monotonic() - self._last_pull < settings.directory_pull_seconds:
+            return
+        self._last_pull = time.monotonic()
+        try:
+            pull_directory(self.node, self.client)
+        except (ComityError, httpx.HTTPError) as exc:
+            log.warning("directory pull failed: %s", getattr(exc, "message", type(exc).__name__))
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # the loop must survive any single failure; it is logged
+                log.exception("worker pass failed")
+                busy = 0
+            if not busy:
+                self.stop_event.wait(self.node.settings.worker_poll_seconds)
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="comity-worker", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.pool.shutdown(wait=True)
+        self.client.close()
+
+
+def pull_directory(node: Node, client: httpx.Client, url: str | None = None) -> bool:
+    """Fetch the registry's signed directory and import it if newer. Returns True if changed."""
+    source = (url or node.settings.registry_url).rstrip("/")
+    response = client.get(f"{source}/v1/directory", timeout=node.settings.delivery_timeout_seconds)
+    response.raise_for_status()
+    with transaction(node.sessions) as session:
+        _, changed = directory_service.import_token(
+            session, response.text.strip(), node.settings.registry_key, source
+        )
+    return changed
