@@ -1,0 +1,65 @@
+"""The law as data with citations, and a pure evaluator over it and the directory.
+
+See `README.md` beside this file: the rules live in `data/*.yaml`; code only applies them.
+"""
+
+from comity.law.errors import (
+    InstrumentNotInForce,
+    LawDataInvalid,
+    LawError,
+    NoApplicableInstrument,
+    NoSuchRule,
+    RefusalGroundNotAllowed,
+    UnknownInstrument,
+    UnknownKind,
+    UnknownParty,
+)
+from comity.law.evaluator import (
+    ApplicableInstrument,
+    DeclarationView,
+    Finding,
+    Notification,
+    PartyProfile,
+    Route,
+    applicable_instruments,
+    check_postponement_grounds,
+    check_refusal_grounds,
+    check_request,
+    party_profile,
+    required_elements,
+    route,
+)
+from comity.law.loader import get_law, load_law
+from comity.law.schemas import request_schema
+from comity.law.timing import Deadline, deadlines, preservation_minimum_days
+
+__all__ = [
+    "ApplicableInstrument",
+    "Deadline",
+    "DeclarationView",
+    "Finding",
+    "InstrumentNotInForce",
+    "LawDataInvalid",
+    "LawError",
+    "NoApplicableInstrument",
+    "NoSuchRule",
+    "Notification",
+    "PartyProfile",
+    "RefusalGroundNotAllowed",
+    "Route",
+    "UnknownInstrument",
+    "UnknownKind",
+    "UnknownParty",
+    "applicable_instruments",
+    "check_postponement_grounds",
+    "check_refusal_grounds",
+    "check_request",
+    "deadlines",
+    "get_law",
+    "load_law",
+    "party_profile",
+    "preservation_minimum_days",
+    "request_schema",
+    "required_elements",
+    "route",
+]

@@ -148,6 +148,10 @@ class DeclarationEffect(Cited):
     type: Literal["declaration", "reservation"]
     kinds: list[str]
     action: EffectAction
+    copy_to: Channel | None = Field(
+        default=None, description="Where a copy or notification of the request must go"
+    )
+    adds_alternatives: list[Channel] = Field(default_factory=list)
 
 
 class ConductCategory(Cited):

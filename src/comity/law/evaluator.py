@@ -1,0 +1,488 @@
+"""The law evaluator: pure functions that answer a practitioner's questions from the law data
+and the directory - which instrument, which channel, what a request must contain, whether a
+refusal ground is allowed. No I/O beyond the cached law data; no database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from comity.directory.document import Contact, Directory, Participant, Role
+from comity.law.errors import LawError, RefusalGroundNotAllowed, UnknownParty
+from comity.law.loader import get_law
+from comity.law.model import Element, GroundsRule, Instrument, KindRule, Law, Severity
+from comity.law.parties import (
+    Target,
+    contact,
+    declarations_in_force,
+    participant,
+    target,
+)
+from comity.law.routing import (
+    ApplicableInstrument,
+    Notification,
+    Route,
+    applicable_instruments,
+    instrument_of,
+    kind_of,
+    no_instrument_error,
+    route,
+)
+
+__all__ = [
+    "ApplicableInstrument",
+    "DeclarationView",
+    "Finding",
+    "Notification",
+    "PartyProfile",
+    "Route",
+    "applicable_instruments",
+    "check_postponement_grounds",
+    "check_refusal_grounds",
+    "check_request",
+    "party_profile",
+    "required_elements",
+    "route",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something the drafter must fix (`blocking`), should look at (`warning`) or may want to
+    know (`note`), about one field of the request, with the article it comes from."""
+
+    severity: Severity
+    element: str
+    message: str
+    citation: str
+    verified: bool = False
+
+
+def _rule(law: Law, kind: str, instrument: str) -> tuple[Instrument, KindRule]:
+    kind_of(law, kind)
+    inst = instrument_of(law, instrument)
+    rule = inst.kinds.get(kind)
+    if rule is None:
+        raise LawError(
+            f"instrument: {instrument} provides no {kind} request; it covers "
+            f"{', '.join(sorted(inst.kinds))}",
+            field="instrument",
+            article=inst.citation,
+        )
+    return inst, rule
+
+
+def required_elements(kind: str, instrument: str) -> list[Element]:
+    """The contents a request of `kind` must have under `instrument`, in the article's order."""
+    return _rule(get_law(), kind, instrument)[1].all_elements
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | dict | tuple):
+        return not value
+    return False
+
+
+def _name(party: Participant) -> str:
+    return f"{party.name} ({party.id})"
+
+
+def _effects_in_force(law: Law, state: Participant, inst: str, kind: str, on: date) -> list[str]:
+    codes = []
+    for declaration in declarations_in_force(state, on):
+        effect = law.declaration_effects.get(declaration.effect)
+        if effect is not None and effect.instrument == inst and kind in effect.kinds:
+            codes.append(effect.code)
+    return codes
+
+
+def _check_elements(
+    rule: KindRule, request: dict[str, Any], effects: list[str], findings: list[Finding]
+) -> None:
+    only_service = request.get("measures") == ["service-of-documents"]
+    for element in rule.all_elements:
+        if element.condition == "except-service-of-documents" and only_service:
+            continue
+        if (
+            element.condition == "if-host-requires-notification"
+            and "simultaneous-notification" not in effects
+        ):
+            continue
+        value = request.get(element.field)
+        where = f" ({element.condition_text})" if element.condition_text else ""
+        if _missing(value):
+            verb = {"blocking": "Missing", "warning": "Should be given", "note": "Not given"}
+            findings.append(
+                Finding(
+                    element.severity,
+                    element.field,
+                    f"{verb[element.severity]}: {element.label}{where}. Fill in '{element.field}'.",
+                    element.citation,
+                    element.verified,
+                )
+            )
+        elif element.condition in {"must-be-true", "if-host-requires-notification"} and (
+            value is not True
+        ):
+            findings.append(
+                Finding(
+                    "blocking",
+                    element.field,
+                    f"{element.label}{where}: '{element.field}' must be true.",
+                    element.citation,
+                    element.verified,
+                )
+            )
+
+
+def _check_language(
+    inst: Instrument, rule: KindRule, where: Target, request: dict[str, Any], out: list[Finding]
+) -> None:
+    addressee = where.addressee if rule.route.primary == "provider-direct" else where.state
+    language = request.get("language")
+    cite, verified = inst.language_rule.citation, inst.language_rule.verified
+    accepted = ", ".join(addressee.languages)
+    if _missing(language):
+        hint = f" {_name(addressee)} accepts: {accepted}." if accepted else ""
+        out.append(
+            Finding(
+                "blocking",
+                "language",
+                f"Missing: the language of the request.{hint} Fill in 'language'.",
+                cite,
+                verified,
+            )
+        )
+    elif not addressee.languages:
+        out.append(
+            Finding(
+                "note",
+                "language",
+                f"{_name(addressee)} has notified no accepted languages; check before sending.",
+                cite,
+                verified,
+            )
+        )
+    elif language not in addressee.languages:
+        out.append(
+            Finding(
+                "blocking",
+                "language",
+                f"{_name(addressee)} accepts requests in {accepted}, not {language!r}: "
+                "translate the request.",
+                cite,
+                verified,
+            )
+        )
+
+
+def _check_dual_criminality(
+    law: Law,
+    rule: KindRule,
+    state: Participant,
+    effects: list[str],
+    request: dict[str, Any],
+    out: list[Finding],
+) -> None:
+    dual = rule.dual_criminality
+    if dual is None:
+        return
+    conduct = request.get("conduct") or []
+    if not isinstance(conduct, list):
+        conduct = [conduct]
+    unknown = [c for c in conduct if c not in law.conduct_categories]
+    if unknown:
+        out.append(
+            Finding(
+                "blocking",
+                "conduct",
+                f"Unknown conduct categories {unknown}; use the codes of the offence taxonomy "
+                "(dual criminality compares conduct, not offence names).",
+                "budapest 25(5)",
+                True,
+            )
+        )
+    if dual.rule == "not-required":
+        return
+    if dual.rule == "not-required-unless-reservation":
+        if "preservation-dual-criminality" not in effects:
+            return
+        conduct = [
+            c
+            for c in conduct
+            if c in law.conduct_categories and not law.conduct_categories[c].budapest_2_to_11
+        ]
+        if not conduct:
+            return
+        cite = law.declaration_effects["preservation-dual-criminality"].citation
+    else:
+        cite = dual.citation
+    if not conduct:
+        out.append(
+            Finding(
+                "note",
+                "conduct",
+                "Give the conduct categories ('conduct') so dual criminality can be checked.",
+                dual.citation,
+                dual.verified,
+            )
+        )
+        return
+    if not state.offence_coverage:
+        out.append(
+            Finding(
+                "note",
+                "conduct",
+                f"{_name(state)} has not declared which conduct its law covers; "
+                "dual criminality cannot be checked.",
+                dual.citation,
+                dual.verified,
+            )
+        )
+        return
+    uncovered = [
+        c for c in conduct if c in law.conduct_categories and c not in state.offence_coverage
+    ]
+    if uncovered:
+        titles = "; ".join(law.conduct_categories[c].title for c in uncovered)
+        out.append(
+            Finding(
+                dual.severity,
+                "conduct",
+                f"The law of {_name(state)} does not cover this conduct: {titles}. It may refuse "
+                "for absence of dual criminality.",
+                cite,
+                dual.verified,
+            )
+        )
+
+
+def _check_declarations(
+    law: Law,
+    kind: str,
+    inst: Instrument,
+    state: Participant,
+    on: date,
+    request: dict[str, Any],
+    out: list[Finding],
+) -> None:
+    blocked_fields = {f.element for f in out if f.severity == "blocking"}
+    for declaration in declarations_in_force(state, on):
+        effect = law.declaration_effects.get(declaration.effect)
+        if effect is None:
+            if declaration.instrument == inst.id:
+                out.append(
+                    Finding(
+                        "warning",
+                        "requested_party",
+                        f"{_name(state)} made a {declaration.type} under {declaration.instrument}"
+                        f" {declaration.article} ('{declaration.effect}') that comity does not "
+                        "know how to apply; check it by hand.",
+                        f"{declaration.instrument} {declaration.article}",
+                    )
+                )
+            continue
+        if effect.instrument != inst.id or kind not in effect.kinds:
+            continue
+        action = effect.action
+        value = request.get(action.field) if action.field else None
+        values = set(value) if isinstance(value, list) else ({value} if value else set())
+        text = f"{_name(state)}, {effect.type} under {effect.citation}: {effect.effect_text}"
+        element = action.field or "requested_party"
+        if action.type == "note":
+            hit = True
+        elif action.type == "require-true":
+            hit = value is not True and element not in blocked_fields
+        elif action.type == "block-if-only":
+            hit = bool(values) and values <= set(action.values)
+        elif action.type == "block-if-contains":
+            hit = bool(values & set(action.values))
+        elif action.type == "block":
+            hit = True
+        else:
+            hit = False
+        if hit:
+            out.append(Finding(action.severity, element, text, effect.citation, effect.verified))
+
+
+def check_request(directory: Directory, request: dict[str, Any], on: date) -> list[Finding]:
+    """Check a drafted request against the law that binds the pair on `on`: mandatory
+    contents, language, dual criminality and the requested party's declarations.
+
+    `request` has `kind`, `requesting_party`, `requested_party`, optionally `instrument`
+    (otherwise the preferred applicable one is used) and the element fields. Raises for an
+    unknown kind or party, or an explicit instrument that does not bind the pair."""
+    law = get_law()
+    kind = str(request.get("kind") or "")
+    kind_of(law, kind)
+    for name in ("requesting_party", "requested_party"):
+        if _missing(request.get(name)):
+            raise UnknownParty(f"{name}: missing", field=name)
+    requesting = str(request["requesting_party"])
+    requested = str(request["requested_party"])
+    explicit = request.get("instrument") or None
+    candidates = applicable_instruments(directory, requesting, requested, on, kind, explicit)
+    findings: list[Finding] = []
+    if explicit is None:
+        candidates = [c for c in candidates if c.usable]
+        if not candidates:
+            error = no_instrument_error(law, kind, requesting, requested)
+            return [Finding("blocking", "instrument", error.message, "", False)]
+    chosen = candidates[0]
+    if chosen.displaced_by:
+        findings.append(
+            Finding(
+                "warning",
+                "instrument",
+                f"Treaty {chosen.displaced_by} binds the pair: its procedure applies instead of "
+                f"the general procedure of {chosen.instrument}.",
+                chosen.displacement_citation or "",
+                law.instruments[chosen.instrument].kinds[kind].verified,
+            )
+        )
+    inst, rule = _rule(law, kind, chosen.instrument)
+    where = target(directory, requested)
+    effects = _effects_in_force(law, where.state, inst.id, kind, on)
+    _check_elements(rule, request, effects, findings)
+    _check_language(inst, rule, where, request, findings)
+    _check_dual_criminality(law, rule, where.state, effects, request, findings)
+    _check_declarations(law, kind, inst, where.state, on, request, findings)
+    return findings
+
+
+def _check_grounds(
+    kind: str, instrument: str, grounds: list[str], part: str, rule_of: GroundsRule | None
+) -> None:
+    law = get_law()
+    inst = instrument_of(law, instrument)
+    listed = rule_of.citation if rule_of else inst.kinds[kind].citation
+    if not grounds:
+        raise RefusalGroundNotAllowed(
+            f"grounds: a {part} must state at least one ground, with reasons ({listed})",
+            field="grounds",
+            article=listed,
+        )
+    never = {n.ground: n for n in inst.never_grounds}
+    allowed = {g.ground: g for g in rule_of.grounds} if rule_of else {}
+    for ground in grounds:
+        known = law.grounds.get(ground)
+        forbidden = never.get(ground) or (known.never if known else None)
+        if forbidden is not None:
+            title = known.title.lower() if known else ground
+            raise RefusalGroundNotAllowed(
+                f"grounds: {ground!r} ({title}) is never a ground for {part} "
+                f"({forbidden.citation})",
+                field="grounds",
+                ground=ground,
+                article=forbidden.citation,
+            )
+        if known is None:
+            raise RefusalGroundNotAllowed(
+                f"grounds: {ground!r} is not a known ground; "
+                f"known: {', '.join(sorted(law.grounds))}",
+                field="grounds",
+                ground=ground,
+            )
+        if ground not in allowed:
+            permitted = ", ".join(allowed) if allowed else "none"
+            raise RefusalGroundNotAllowed(
+                f"grounds: {ground!r} is not a ground for {part} of a {kind} request under "
+                f"{instrument}; permitted: {permitted} ({listed})",
+                field="grounds",
+                ground=ground,
+                article=listed,
+            )
+
+
+def check_refusal_grounds(kind: str, instrument: str, grounds: list[str]) -> None:
+    """Raise `RefusalGroundNotAllowed` (422) unless every ground may justify refusing a request
+    of `kind` under `instrument`; the error names the ground and cites the article."""
+    _, rule = _rule(get_law(), kind, instrument)
+    _check_grounds(kind, instrument, grounds, "refusal", rule.refusal)
+
+
+def check_postponement_grounds(kind: str, instrument: str, grounds: list[str]) -> None:
+    """Raise `RefusalGroundNotAllowed` unless every ground may justify postponing execution."""
+    _, rule = _rule(get_law(), kind, instrument)
+    _check_grounds(kind, instrument, grounds, "postponement", rule.postponement)
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationView:
+    """A declaration or reservation in force, with what it changes in plain words."""
+
+    instrument: str
+    article: str
+    type: str
+    effect: str
+    effect_text: str
+    citation: str
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PartyProfile:
+    """What a practitioner in `us` needs to know before writing to `party` on a date."""
+
+    party: str
+    name: str
+    instruments: list[str]
+    languages: list[str]
+    declarations: list[DeclarationView]
+    contact_24_7: Contact | None
+    central_authority: Contact | None
+    routes: dict[str, Route] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+def party_profile(directory: Directory, us: str, party: str, on: date) -> PartyProfile:
+    """Instruments in force between `us` and `party`, its languages, declarations with their
+    effect, contacts, and the route for each kind of request (or why there is none)."""
+    law = get_law()
+    participant(directory, us, "requesting_party")
+    subject = participant(directory, party, "requested_party")
+    routes: dict[str, Route] = {}
+    unavailable: dict[str, str] = {}
+    instruments: list[str] = []
+    for kind in law.kinds:
+        try:
+            for item in applicable_instruments(directory, us, party, on, kind):
+                if item.usable and item.instrument not in instruments:
+                    instruments.append(item.instrument)
+            routes[kind] = route(directory, us, party, kind, on)
+        except LawError as exc:
+            unavailable[kind] = exc.message
+    declarations = []
+    for declaration in declarations_in_force(subject, on):
+        effect = law.declaration_effects.get(declaration.effect)
+        declarations.append(
+            DeclarationView(
+                instrument=declaration.instrument,
+                article=declaration.article,
+                type=declaration.type,
+                effect=declaration.effect,
+                effect_text=effect.effect_text if effect else declaration.text,
+                citation=effect.citation
+                if effect
+                else f"{declaration.instrument} {declaration.article}",
+                verified=effect.verified if effect else False,
+            )
+        )
+    order = {i: law.instruments[i].priority for i in instruments}
+    return PartyProfile(
+        party=subject.id,
+        name=subject.name,
+        instruments=sorted(instruments, key=order.__getitem__),
+        languages=list(subject.languages),
+        declarations=declarations,
+        contact_24_7=contact(subject, Role.CONTACT_POINT_24_7),
+        central_authority=contact(subject, Role.CENTRAL_AUTHORITY),
+        routes=routes,
+        unavailable=unavailable,
+    )
