@@ -304,7 +304,7 @@ def no_instrument_error(
 ) -> NoApplicableInstrument:
     """The error for a pair that no instrument binds for `kind`, with the fallback kind."""
     fallback = law.kinds[kind].fallback_kind
-    hint = f"; send a {fallback} request to the state instead" if fallback else ""
+    hint = f"; send a request of kind '{fallback}' to the state instead" if fallback else ""
     return NoApplicableInstrument(
         f"instrument: no instrument lets {requesting} send {requested} a {kind} request{hint}",
         field="instrument",
