@@ -82,3 +82,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture(autouse=True)
 def _passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COMITY_KEY_PASSPHRASE", PASSPHRASE)
+
+
+@pytest.fixture
+def database_factory(database_url: str, request: pytest.FixtureRequest, tmp_path: Path):
+    """Makes further fresh databases on the same backend as `database_url`."""
+
+    def make() -> str:
+        if database_url.startswith("sqlite"):
+            return f"sqlite:///{tmp_path / (uuid.uuid4().hex + '.db')}"
+        databases: PostgresDatabases = request.getfixturevalue("postgres")
+        return databases.create()
+
+    return make
+
+
+@pytest.fixture
+def world(tmp_path: Path, database_factory):
+    """A registry and the states XA, XB and XC, each with its own database."""
+    from tests.support import build_world
+
+    built = build_world(tmp_path, database_factory, ["XA", "XB", "XC"])
+    yield built
+    built.close()

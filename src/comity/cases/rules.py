@@ -30,9 +30,9 @@ def check_counterpart(session: Session, us: str, counterpart: str) -> None:
 
 
 def preservation_minimum_days(instrument: str) -> int:
-    from comity.law import evaluator
+    from comity import law
 
-    return evaluator.preservation_minimum_days(instrument or "budapest")
+    return law.preservation_minimum_days(instrument or "budapest")
 
 
 def check_act(case: Case, act: Act, body: ActBody) -> None:
@@ -56,9 +56,9 @@ def check_act(case: Case, act: Act, body: ActBody) -> None:
     if act is Act.REFUSE:
         if not isinstance(body, RefuseBody):
             raise InvalidActBody("refuse needs grounds and reasons")
-        from comity.law import evaluator
+        from comity import law
 
-        evaluator.check_refusal_grounds(case.kind, case.instrument or "budapest", body.grounds)
+        law.check_refusal_grounds(case.kind, case.instrument or "budapest", body.grounds)
 
 
 def apply_effects(case: Case, act: Act, body: ActBody) -> None:

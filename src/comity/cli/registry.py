@@ -77,14 +77,13 @@ def import_file(
     """Verify and import a signed directory; refuses unsigned, tampered, expired or older ones."""
     _pin(home, registry_key)
     node = node_for(home)
-    with transaction(node.sessions) as session:
-        directory, changed = service.import_token(
-            session,
-            source.read_text().strip(),
-            node.settings.registry_key,
-            str(source),
-            actor=os.environ.get("USER", "administrator"),
-        )
+    directory, changed = service.import_signed(
+        node.sessions,
+        source.read_text().strip(),
+        node.settings.registry_key,
+        str(source),
+        actor=os.environ.get("USER", "administrator"),
+    )
     state = "imported" if changed else "already current"
     typer.echo(
         f"directory version {directory.version} {state} "

@@ -265,20 +265,15 @@ def preservation_request() -> dict[str, Any]:
         "requested_party": "XB",
         "instrument": "budapest",
         "language": "fr",
-        "requesting_authority": "Xanadu National Cybercrime Unit (24/7 point of contact)",
-        "offence": {
-            "description": "Ransomware attack on Xanadu General Hospital; extortion",
-            "conduct_categories": ["budapest-5", "budapest-4"],
-        },
-        "facts_summary": "On Friday 23:10 the hospital's systems were encrypted; the ransom note "
-        "points to a server rented from Borduria Hosting.",
-        "data_to_preserve": "Subscriber data, connection logs and disk image of the server "
-        "at 203.0.113.45 rented from Borduria Hosting",
-        "relationship_to_offence": "The server hosts the ransom payment page and the "
-        "command-and-control endpoint.",
-        "custodian": "Borduria Hosting (PB), Borduria",
-        "necessity": "Hosting logs are overwritten after 7 days.",
+        "requesting_authority": "Xanadu National Cybercrime Unit, 24/7 contact point",
+        "offence": "System interference and extortion (Xanadu Criminal Code arts 301 and 255)",
+        "facts_summary": "On Friday 2026-08-14 at 23:10 the hospital's systems were encrypted; the ransom note points to a server rented from Borduria Hosting (PB), IP 198.51.100.23, used as command-and-control.",
+        "data_to_preserve": "All stored data of the virtual server with IP 198.51.100.23 (account 'nightowl'), including disk contents, connection logs and subscriber records, for 2026-08-01 to 2026-08-20",
+        "relationship_to_offence": "The server is named in the ransom note as the place to negotiate payment and received the encryption keys",
+        "custodian_or_location": "Borduria Hosting (PB), data centre in Borduria",
+        "necessity": "The account is rented month to month and logs are rotated after 14 days; the data will be lost without preservation",
         "intends_mla": True,
+        "conduct": ["system-interference", "extortion"],
     }
 
 

@@ -13,12 +13,13 @@ from typing import Any
 import yaml
 from joserfc.jwk import OKPKey
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from comity.audit import service as audit
 from comity.directory.document import Directory, DirectoryInvalid, Participant, parse_directory
 from comity.directory.models import DirectorySnapshot
 from comity.kit.clock import ensure_utc, utc_now
+from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.kit.jsonutil import sha256_hex
 from comity.protocol.envelope import SIGNING_ALG
@@ -125,7 +126,8 @@ def import_token(
     source: str,
     actor: str = "system",
 ) -> tuple[Directory, bool]:
-    """Accept a newer signed directory. Returns (directory, changed)."""
+    """Accept a newer signed directory in the caller's transaction. Returns (directory,
+    changed). Prefer `import_signed`, which also audits a refusal."""
     try:
         directory = verify_token(token, registry_key)
         now = utc_now()
@@ -146,12 +148,30 @@ def import_token(
                 f"directory version {directory.version} is older than the current version"
                 f" {current}: refused as a rollback"
             )
-    except DirectoryRefused as exc:
-        audit.record(session, "directory:import:refused", actor, source[:200], reason=exc.message)
+    except DirectoryRefused:
         raise
     _store(session, token, directory, source=source)
     audit.record(session, "directory:import:accepted", actor, str(directory.version))
     return directory, True
+
+
+def import_signed(
+    sessions: sessionmaker[Session],
+    token: str,
+    registry_key: dict[str, Any] | None,
+    source: str,
+    actor: str = "system",
+) -> tuple[Directory, bool]:
+    """`import_token` in its own transaction; a refusal is audited even though nothing is kept."""
+    try:
+        with transaction(sessions) as session:
+            return import_token(session, token, registry_key, source, actor)
+    except DirectoryRefused as exc:
+        with transaction(sessions) as session:
+            audit.record(
+                session, "directory:import:refused", actor, source[:200], reason=exc.message
+            )
+        raise
 
 
 def latest_version(session: Session) -> int | None:

@@ -7,11 +7,13 @@ Secrets (the key passphrase) are read from the environment only and never writte
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from comity.kit.errors import ConfigurationError
@@ -61,8 +63,9 @@ class NodeSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment wins over the config file, which `load_settings` passes as init values.
-        return (env_settings, init_settings)
+        # Explicit values (command-line options) win over the environment, which wins over the
+        # node's config file.
+        return (init_settings, env_settings, _ConfigFileSource(settings_cls))
 
     @property
     def effective_database_url(self) -> str:
@@ -73,6 +76,20 @@ class NodeSettings(BaseSettings):
     @property
     def effective_public_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+
+_config_home: ContextVar[Path | None] = ContextVar("comity_config_home", default=None)
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """Values from `node.yaml` in the home being loaded by `load_settings`."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        home = _config_home.get()
+        return read_config_file(home) if home is not None else {}
 
 
 def read_config_file(home: Path) -> dict[str, Any]:
@@ -98,12 +115,14 @@ def write_config_file(home: Path, values: dict[str, Any]) -> Path:
 def load_settings(home: Path | str | None = None, **overrides: Any) -> NodeSettings:
     """Settings for the node whose home is `home` (default: `COMITY_HOME` or the current folder)."""
     resolved = Path(home or os.environ.get("COMITY_HOME") or ".").resolve()
-    values = read_config_file(resolved)
-    values.update(overrides)
+    values = {k: v for k, v in overrides.items() if v not in (None, "")}
     values["home"] = resolved
+    marker = _config_home.set(resolved)
     try:
         settings = NodeSettings(**values)
     except ValidationError as exc:
         raise ConfigurationError(f"invalid settings for node at {resolved}: {exc}") from exc
+    finally:
+        _config_home.reset(marker)
     settings.home = resolved
     return settings

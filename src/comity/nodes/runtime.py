@@ -88,9 +88,15 @@ def open_node(settings: NodeSettings, engine: Engine | None = None) -> Node:
             f"no node at {settings.home}: run 'comity node init' (node.yaml lacks participant_id)"
         )
     engine = engine or make_engine(settings.effective_database_url)
-    if current_revision(engine) is None:
-        raise ConfigurationError(f"database of node {settings.participant_id} is not initialised")
-    sessions = make_session_factory(engine)
-    with sessions() as session:
-        keyring = load_keyring(session, passphrase_of(settings))
+    try:
+        if current_revision(engine) is None:
+            raise ConfigurationError(
+                f"database of node {settings.participant_id} is not initialised"
+            )
+        sessions = make_session_factory(engine)
+        with sessions() as session:
+            keyring = load_keyring(session, passphrase_of(settings))
+    except BaseException:
+        engine.dispose()
+        raise
     return Node(settings=settings, engine=engine, sessions=sessions, keyring=keyring)

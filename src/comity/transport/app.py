@@ -112,12 +112,31 @@ class EventView(BaseModel):
         )
 
 
+def current_caller(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Caller:
+    """Authenticate the bearer token of an officer's API call."""
+    node: Node = request.app.state.node
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Unauthorized("send 'Authorization: Bearer <token>'")
+    with node.sessions() as session:
+        try:
+            token = node_service.resolve_token(session, authorization[7:].strip())
+        except ComityError:
+            raise Unauthorized("unknown or revoked API token") from None
+        return Caller(user=token.user, roles=set(token.roles.split(",")))
+
+
+AuthCaller = Annotated[Caller, Depends(current_caller)]
+
+
 def create_app(node: Node) -> FastAPI:
     app = FastAPI(
         title=f"comity node {node.participant_id}",
         version=__version__,
         description="Inbound envelopes, directory, and the officers' API of one comity node.",
     )
+    app.state.node = node
     handlers = message_handlers()
 
     @app.exception_handler(ComityError)
@@ -128,18 +147,6 @@ def create_app(node: Node) -> FastAPI:
     async def unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
         log.error("unexpected %s while serving a request", type(exc).__name__)
         return JSONResponse({"error": "internal", "message": "internal error"}, status_code=500)
-
-    def caller(authorization: Annotated[str | None, Header()] = None) -> Caller:
-        if not authorization or not authorization.startswith("Bearer "):
-            raise Unauthorized("send 'Authorization: Bearer <token>'")
-        with node.sessions() as session:
-            try:
-                token = node_service.resolve_token(session, authorization[7:].strip())
-            except ComityError:
-                raise Unauthorized("unknown or revoked API token") from None
-            return Caller(user=token.user, roles=set(token.roles.split(",")))
-
-    AuthCaller = Annotated[Caller, Depends(caller)]  # noqa: N806 - a type alias, named as one
 
     @app.get("/v1/health")
     def health() -> dict[str, Any]:

@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from comity.directory import service as directory_service
-from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.messaging import delivery
 from comity.nodes.runtime import Node
@@ -40,7 +39,7 @@ class Worker:
         self.concurrency = concurrency
         self.hooks = delivery_hooks()
         self.timer_handlers = timer_handlers(node)
-        self._last_pull = 0.0
+        self._last_pull: float | None = None
 
     def run_once(self) -> int:
         """One pass; returns how much work was done (0 means idle)."""
@@ -62,7 +61,10 @@ class Worker:
         settings = self.node.settings
         if not settings.registry_url:
             return
-        if time.monotonic() - self._last_pull < settings.directory_pull_seconds:
+        if (
+            self._last_pull is not None
+            and time.monotonic() - self._last_pull < settings.directory_pull_seconds
+        ):
             return
         self._last_pull = time.monotonic()
         try:
@@ -96,8 +98,7 @@ def pull_directory(node: Node, client: httpx.Client, url: str | None = None) -> 
     source = (url or node.settings.registry_url).rstrip("/")
     response = client.get(f"{source}/v1/directory", timeout=node.settings.delivery_timeout_seconds)
     response.raise_for_status()
-    with transaction(node.sessions) as session:
-        _, changed = directory_service.import_token(
-            session, response.text.strip(), node.settings.registry_key, source
-        )
+    _, changed = directory_service.import_signed(
+        node.sessions, response.text.strip(), node.settings.registry_key, source
+    )
     return changed
