@@ -38,23 +38,42 @@ HANDLERS = message_handlers()
 
 
 def submit_payload() -> dict[str, Any]:
-    return {"act": "submit", "kind": "preservation", "from_state": "draft",
-            "body": {"kind": "preservation", "request": {"instrument": "budapest"}}}
+    return {
+        "act": "submit",
+        "kind": "preservation",
+        "from_state": "draft",
+        "body": {"kind": "preservation", "request": {"instrument": "budapest"}},
+    }
 
 
-def envelope(world: World, sender: str = "XA", recipient: str = "XB", *,
-             signing_key: OKPKey | None = None, message_id: str | None = None,
-             created_at=None, payload: dict[str, Any] | None = None) -> str:  # noqa: ANN001
+def envelope(
+    world: World,
+    sender: str = "XA",
+    recipient: str = "XB",
+    *,
+    signing_key: OKPKey | None = None,
+    message_id: str | None = None,
+    created_at=None,
+    payload: dict[str, Any] | None = None,
+) -> str:
     source: Node = world.nodes[sender]
     with world.nodes[recipient].sessions() as session:
         directory = directory_service.current(session)
     header = EnvelopeHeader(
-        message_id=message_id or str(uuid.uuid4()), conversation_id=str(uuid.uuid4()),
-        sender=sender, recipient=recipient, message_type="act",
-        created_at=created_at or utc_now(), directory_version=directory.version,
+        message_id=message_id or str(uuid.uuid4()),
+        conversation_id=str(uuid.uuid4()),
+        sender=sender,
+        recipient=recipient,
+        message_type="act",
+        created_at=created_at or utc_now(),
+        directory_version=directory.version,
     )
-    return seal(header, payload or submit_payload(), signing_key or source.keyring.signing_key(),
-                directory_service.encryption_key(directory, recipient))
+    return seal(
+        header,
+        payload or submit_payload(),
+        signing_key or source.keyring.signing_key(),
+        directory_service.encryption_key(directory, recipient),
+    )
 
 
 def accept(node: Node, token: str | bytes) -> inbox.Accepted:
@@ -78,8 +97,10 @@ def test_valid_envelope_is_stored_applied_and_receipted(world: World) -> None:
     with xb.sessions() as session:
         directory = directory_service.current(session)
         case = session.execute(select(Case)).scalar_one()
-    receipt = verify_receipt(result.receipt, lambda who, kid: directory_service.verification_key(
-        directory, who, kid, utc_now()))
+    receipt = verify_receipt(
+        result.receipt,
+        lambda who, kid: directory_service.verification_key(directory, who, kid, utc_now()),
+    )
     assert receipt.evidence is Evidence.DELIVERED
     assert receipt.issuer == "XB"
     assert case.state == "delivered"
@@ -135,8 +156,9 @@ def test_unknown_sender_is_refused(world: World) -> None:
 
 def test_signature_with_another_parties_key_is_refused(world: World) -> None:
     impostor_key = world.nodes["XC"].keyring.signing_key()
-    wrapped = OKPKey.import_key({**impostor_key.as_dict(private=True),
-                                 "kid": world.nodes["XA"].keyring.signing_key().kid})
+    wrapped = OKPKey.import_key(
+        {**impostor_key.as_dict(private=True), "kid": world.nodes["XA"].keyring.signing_key().kid}
+    )
     with pytest.raises(BadSignature):
         accept(world.nodes["XB"], envelope(world, signing_key=wrapped))
 
@@ -164,7 +186,7 @@ def test_envelope_outside_the_clock_window_is_refused(world: World, offset: time
     assert stored(world.nodes["XB"]) == 0
 
 
-@pytest.mark.parametrize("raw", [b"", b"{\"json\": true}", b"\xff\xfe", b"a.b.c.d.e"])
+@pytest.mark.parametrize("raw", [b"", b'{"json": true}', b"\xff\xfe", b"a.b.c.d.e"])
 def test_malformed_input_is_refused_and_audited(world: World, raw: bytes) -> None:
     with pytest.raises(MalformedEnvelope):
         accept(world.nodes["XB"], raw)
@@ -187,10 +209,12 @@ def test_act_not_allowed_in_state_is_refused_and_changes_nothing(world: World) -
     closing = EnvelopeHeader(str(uuid.uuid4()), case.id, "XA", "XB", "act", utc_now(), 1)
     with xb.sessions() as session:
         directory = directory_service.current(session)
-    bad = seal(closing, {"act": "close", "kind": "preservation", "from_state": "executed",
-                         "body": {}},
-               world.nodes["XA"].keyring.signing_key(),
-               directory_service.encryption_key(directory, "XB"))
+    bad = seal(
+        closing,
+        {"act": "close", "kind": "preservation", "from_state": "executed", "body": {}},
+        world.nodes["XA"].keyring.signing_key(),
+        directory_service.encryption_key(directory, "XB"),
+    )
     from comity.protocol.errors import ActNotAllowed
 
     with pytest.raises(ActNotAllowed, match="delivered"):
@@ -208,10 +232,17 @@ def test_act_from_a_party_outside_the_conversation_is_refused(world: World) -> N
         case = session.execute(select(Case)).scalar_one()
         directory = directory_service.current(session)
     header = EnvelopeHeader(str(uuid.uuid4()), case.id, "XC", "XB", "act", utc_now(), 1)
-    token = seal(header, {"act": "withdraw", "kind": "preservation", "from_state": "delivered",
-                          "body": {"reasons": "not yours"}},
-                 world.nodes["XC"].keyring.signing_key(),
-                 directory_service.encryption_key(directory, "XB"))
+    token = seal(
+        header,
+        {
+            "act": "withdraw",
+            "kind": "preservation",
+            "from_state": "delivered",
+            "body": {"reasons": "not yours"},
+        },
+        world.nodes["XC"].keyring.signing_key(),
+        directory_service.encryption_key(directory, "XB"),
+    )
     from comity.protocol.errors import WrongParty
 
     with pytest.raises(WrongParty):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import secrets
 import shutil
@@ -32,6 +33,7 @@ from comity.nodes.keys import public_jwk
 from comity.nodes.runtime import open_node
 
 PARTIES = Path(__file__).with_name("parties.yaml")
+REQUESTS = Path(__file__).with_name("requests")
 REGISTRY_ID = "REGISTRY"
 
 
@@ -259,22 +261,10 @@ class Officer:
 
 def preservation_request() -> dict[str, Any]:
     """Scenario 1: XA's hospital is encrypted; the attacker's server is rented from PB in XB."""
-    return {
-        "kind": "preservation",
-        "requesting_party": "XA",
-        "requested_party": "XB",
-        "instrument": "budapest",
-        "language": "fr",
-        "requesting_authority": "Xanadu National Cybercrime Unit, 24/7 contact point",
-        "offence": "System interference and extortion (Xanadu Criminal Code arts 301 and 255)",
-        "facts_summary": "On Friday 2026-08-14 at 23:10 the hospital's systems were encrypted; the ransom note points to a server rented from Borduria Hosting (PB), IP 198.51.100.23, used as command-and-control.",
-        "data_to_preserve": "All stored data of the virtual server with IP 198.51.100.23 (account 'nightowl'), including disk contents, connection logs and subscriber records, for 2026-08-01 to 2026-08-20",
-        "relationship_to_offence": "The server is named in the ransom note as the place to negotiate payment and received the encryption keys",
-        "custodian_or_location": "Borduria Hosting (PB), data centre in Borduria",
-        "necessity": "The account is rented month to month and logs are rotated after 14 days; the data will be lost without preservation",
-        "intends_mla": True,
-        "conduct": ["system-interference", "extortion"],
-    }
+    loaded: dict[str, Any] = json.loads(
+        (REQUESTS / "preservation.json").read_text(encoding="utf-8")
+    )
+    return loaded
 
 
 def run_scenarios(fed: Federation, say: Callable[[str], None]) -> None:
