@@ -86,3 +86,18 @@ def test_refusal_needs_grounds_and_reasons() -> None:
 def test_unknown_fields_in_an_act_are_refused() -> None:
     with pytest.raises(InvalidActBody, match="surprise"):
         parse_act_body(Act.ACKNOWLEDGE, {"surprise": 1})
+
+
+def test_every_request_kind_of_the_law_has_a_transition_table() -> None:
+    from comity.law import get_law
+
+    assert set(get_law().kinds) <= set(TABLES)
+
+
+def test_postponement_needs_grounds_and_reasons_and_extension_needs_a_date() -> None:
+    with pytest.raises(InvalidActBody, match="reasons"):
+        parse_act_body(Act.POSTPONE, {"grounds": ["ongoing-investigation"]})
+    with pytest.raises(InvalidActBody, match="preserved_until"):
+        parse_act_body(Act.EXTEND, {"note": "another 60 days"})
+    with pytest.raises(InvalidActBody, match="conditions"):
+        parse_act_body(Act.PROPOSE_CONDITIONS, {"conditions": []})

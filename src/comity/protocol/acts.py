@@ -81,7 +81,68 @@ class WithdrawBody(ActBody):
     reasons: str = Field(min_length=1, max_length=20000)
 
 
+class InformationRequestBody(ActBody):
+    questions: str = Field(min_length=1, max_length=20000, description="UNTOC 18(16)")
+
+
+class InformationBody(ActBody):
+    information: str = Field(min_length=1, max_length=100000)
+
+
+class ConditionsBody(ActBody):
+    conditions: list[str] = Field(min_length=1, description="Conditions on use (UNTOC 18(19))")
+    permitted_proceedings: list[str] = Field(default_factory=list)
+    confidential: bool = False
+
+
+class ReasonsBody(ActBody):
+    reasons: str = Field(min_length=1, max_length=20000)
+
+
+class ConsultBody(ActBody):
+    subject: str = Field(min_length=1, max_length=20000, description="UNTOC 18(26)")
+    considering: list[str] = Field(default_factory=list, description="e.g. partial, conditional")
+
+
+class PostponeBody(ActBody):
+    grounds: list[str] = Field(min_length=1)
+    reasons: str = Field(min_length=1, max_length=20000)
+    until: date | None = None
+
+
+class StatusBody(ActBody):
+    status: str = Field(default="", max_length=20000)
+
+
+class ExtendBody(ActBody):
+    preserved_until: date
+    note: str = Field(default="", max_length=4000)
+
+
+class ConfirmationBody(ActBody):
+    reference: str = Field(min_length=1, max_length=400)
+    note: str = Field(default="", max_length=4000)
+
+
+class DisclosureNoticeBody(ActBody):
+    description: str = Field(min_length=1, max_length=20000)
+    prior: bool = True
+
+
 ACT_BODIES: dict[Act, type[ActBody]] = {
+    Act.REQUEST_INFORMATION: InformationRequestBody,
+    Act.PROVIDE_INFORMATION: InformationBody,
+    Act.PROPOSE_CONDITIONS: ConditionsBody,
+    Act.ACCEPT_CONDITIONS: EmptyBody,
+    Act.DECLINE_CONDITIONS: ReasonsBody,
+    Act.CONSULT: ConsultBody,
+    Act.POSTPONE: PostponeBody,
+    Act.EXECUTE_PARTIALLY: ExecuteBody,
+    Act.STATUS_QUERY: EmptyBody,
+    Act.STATUS_REPORT: StatusBody,
+    Act.EXTEND: ExtendBody,
+    Act.CONFIRM_FORMALLY: ConfirmationBody,
+    Act.NOTIFY_DISCLOSURE: DisclosureNoticeBody,
     Act.SUBMIT: SubmitBody,
     Act.DELIVER: EmptyBody,
     Act.ACKNOWLEDGE: EmptyBody,
