@@ -1,0 +1,107 @@
+"""A content-addressed store of files on the local filesystem.
+
+A blob lives at `<root>/sha256/<h[0:2]>/<h[2:4]>/<h>` where `h` is the SHA-256 (hex) of its
+bytes, so the same content is stored once and a changed byte is a different address. Writes go
+to a temporary file in the store, are flushed to disk, then renamed into place: a reader never
+sees half a blob, even after a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from comity.evidence.errors import BlobCorrupted
+from comity.evidence.manifest import READ_SIZE, hash_stream
+from comity.kit.errors import NotFound
+
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+ByteProgress = Callable[[int], None]
+
+
+class BlobStore:
+    """Blobs by SHA-256 under `root`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._tmp = root / "tmp"
+
+    def path_for(self, digest: str) -> Path:
+        if not _DIGEST.match(digest):
+            raise ValueError(f"not a lowercase SHA-256 hex digest: {digest!r}")
+        return self.root / "sha256" / digest[:2] / digest[2:4] / digest
+
+    def has(self, digest: str) -> bool:
+        return self.path_for(digest).is_file()
+
+    def put_stream(self, source: BinaryIO, on_bytes: ByteProgress | None = None) -> str:
+        """Store what `source` yields; returns its SHA-256."""
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        temporary = self._tmp / f"{secrets.token_hex(16)}.partial"
+        try:
+            with temporary.open("wb") as sink:
+                _, digest = hash_stream(source.read, on_bytes, sink.write)
+                sink.flush()
+                os.fsync(sink.fileno())
+            final = self.path_for(digest)
+            if final.is_file():
+                return digest
+            final.parent.mkdir(parents=True, exist_ok=True)
+            temporary.replace(final)
+            final.chmod(0o440)
+            _fsync_dir(final.parent)
+            return digest
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def put_file(self, source: Path, on_bytes: ByteProgress | None = None) -> str:
+        with source.open("rb") as stream:
+            return self.put_stream(stream, on_bytes)
+
+    def put_bytes(self, content: bytes) -> str:
+        return self.put_stream(io.BytesIO(content))
+
+    def open(self, digest: str, verify: bool = True) -> BinaryIO:
+        """Open a blob for reading; with `verify`, hash it fully first and refuse it if altered."""
+        path = self.path_for(digest)
+        try:
+            stream = path.open("rb")
+        except FileNotFoundError:
+            raise NotFound(f"no blob {digest} in the store") from None
+        if verify:
+            actual = hashlib.sha256()
+            while block := stream.read(READ_SIZE):
+                actual.update(block)
+            if actual.hexdigest() != digest:
+                stream.close()
+                raise BlobCorrupted(f"blob {digest} no longer matches its SHA-256: it was altered")
+            stream.seek(0)
+        return stream
+
+    def verify(self, digest: str) -> bool:
+        try:
+            self.open(digest, verify=True).close()
+        except BlobCorrupted:
+            return False
+        return True
+
+    def delete(self, digest: str) -> None:
+        self.path_for(digest).unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where folders cannot be opened (Windows)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
