@@ -180,6 +180,40 @@ def run_phase(
     )
 
 
+def run_rounds(
+    operations: dict[str, Callable[[int], list[Completion]]],
+    concurrency: int,
+    warmup: float,
+    seconds: float,
+    rounds: int,
+) -> dict[str, PhaseResult]:
+    """Alternate the phases in `rounds` rounds (ABBA order) so that a change in the machine's
+    load during the run weighs on both alike; each phase gets `seconds` in all. The first round
+    warms each phase up for `warmup` s, later rounds let the closed loop settle for 0.5 s."""
+    merged: dict[str, PhaseResult] = {}
+    names = list(operations)
+    for number in range(rounds):
+        order = names if number % 2 == 0 else names[::-1]
+        for name in order:
+            ramp = warmup if number == 0 else min(warmup, 0.5)
+            result = run_phase(name, operations[name], concurrency, ramp, seconds / rounds)
+            log(
+                f"round {number + 1}/{rounds} {name}: {result.per_second:.1f}/s"
+                f" p50 {result.percentile_ms(50):.1f} ms"
+            )
+            if name not in merged:
+                merged[name] = result
+                continue
+            total = merged[name]
+            total.seconds += result.seconds
+            total.latencies.extend(result.latencies)
+            total.errors += result.errors
+            total.warmup_done += result.warmup_done
+            total.total_done += result.total_done
+            total.error_samples = (total.error_samples + result.error_samples)[:5]
+    return merged
+
+
 def plain_operation(client: httpx.Client, url: str, body: bytes) -> Callable[[int], list[Any]]:
     def post(_index: int) -> list[Completion]:
         started = time.perf_counter()
@@ -285,11 +319,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="client threads (default 8)")
     parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per phase")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds per phase")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternate the phases in this many rounds"
+    )
     parser.add_argument("--postgres-url", default=DEFAULT_PG, help="an admin URL on the server")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (node logs)")
     args = parser.parse_args(argv)
-    if args.concurrency < 1 or args.seconds <= 0 or args.warmup < 0:
-        parser.error("--concurrency must be ≥ 1, --seconds > 0, --warmup ≥ 0")
+    if args.concurrency < 1 or args.seconds <= 0 or args.warmup < 0 or args.rounds < 1:
+        parser.error("--concurrency and --rounds must be ≥ 1, --seconds > 0, --warmup ≥ 0")
 
     signal.signal(signal.SIGTERM, _terminate)
     passphrase = secrets.token_urlsafe(24)
@@ -319,24 +356,17 @@ def main(argv: list[str] | None = None) -> int:
 
         print(
             f"envelopes: concurrency {args.concurrency}, {args.seconds:g} s measured"
-            f" (+{args.warmup:g} s warm-up) per phase, payload {len(body)} bytes of JSON",
+            f" (+{args.warmup:g} s warm-up) per phase in {args.rounds} alternating rounds,"
+            f" payload {len(body)} bytes of JSON",
             flush=True,
         )
-        plain = run_phase(
-            "plain",
-            plain_operation(client, f"{xb.url}/v1/bench/plain", body),
-            args.concurrency,
-            args.warmup,
-            args.seconds,
-        )
+        operations = {
+            "plain": plain_operation(client, f"{xb.url}/v1/bench/plain", body),
+            "sealed": sealed_operation(node_a, client, "XB", payload),
+        }
+        results = run_rounds(operations, args.concurrency, args.warmup, args.seconds, args.rounds)
+        plain, sealed = results["plain"], results["sealed"]
         report(plain)
-        sealed = run_phase(
-            "sealed",
-            sealed_operation(node_a, client, "XB", payload),
-            args.concurrency,
-            args.warmup,
-            args.seconds,
-        )
         report(sealed)
 
         a_url = node_a.settings.effective_database_url
@@ -364,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
             "plain_p99_ms": round(plain.percentile_ms(99), 2),
             "concurrency": args.concurrency,
             "seconds": args.seconds,
+            "rounds": args.rounds,
         }
     except BaseException:
         failed = True
