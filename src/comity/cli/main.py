@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from comity.cli import audit, node, registry
+from comity.requests import cli as requests_cli
 
 app = typer.Typer(
     help="comity: sovereign nodes for international cooperation against cybercrime.",
@@ -15,6 +16,7 @@ app.add_typer(node.app, name="node")
 app.add_typer(registry.registry_app, name="registry")
 app.add_typer(registry.directory_app, name="directory")
 app.add_typer(audit.app, name="audit")
+app.add_typer(requests_cli.app, name="request")
 
 
 @app.command("demo")

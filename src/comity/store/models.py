@@ -5,6 +5,7 @@ from comity.cases.models import Case, CaseEvent
 from comity.directory.models import DirectorySnapshot
 from comity.messaging.models import InboxMessage, OutboxMessage, PlainRow, ReceiptRecord
 from comity.nodes.models import ApiToken, NodeKey
+from comity.requests.models import RequestDraft
 from comity.store.base import Base
 from comity.timers.models import Timer
 
@@ -20,5 +21,6 @@ __all__ = [
     "OutboxMessage",
     "PlainRow",
     "ReceiptRecord",
+    "RequestDraft",
     "Timer",
 ]

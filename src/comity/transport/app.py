@@ -138,6 +138,10 @@ def create_app(node: Node) -> FastAPI:
     )
     app.state.node = node
     handlers = message_handlers()
+    # Imported here: the requests router depends on this module's AuthCaller.
+    from comity.requests.api import router as requests_router
+
+    app.include_router(requests_router)
 
     @app.exception_handler(ComityError)
     async def comity_error(_request: Request, exc: ComityError) -> JSONResponse:

@@ -1,0 +1,43 @@
+"""Errors of drafting and checking requests; each names the field and, where there is one,
+the article concerned, and carries the HTTP status an edge answers with."""
+
+from __future__ import annotations
+
+from comity.kit.errors import ComityError, Conflict, Forbidden, NotFound
+
+
+class MalformedRequest(ComityError):
+    """A request document that is not JSON, not an object, or has a field of the wrong type
+    where comity cannot check it (kind, parties, instrument, language)."""
+
+    status_code = 422
+    code = "malformed_request"
+
+
+class DraftNotFound(NotFound):
+    code = "draft_not_found"
+
+
+class StaleDraft(Conflict):
+    """The draft changed since the caller read it (optimistic concurrency)."""
+
+    code = "stale_draft"
+
+
+class DraftNotEditable(Conflict):
+    """The draft's status does not allow the operation (e.g. editing an approved draft)."""
+
+    code = "draft_status"
+
+
+class FourEyes(Forbidden):
+    """Approval needs an authorising officer other than the drafter."""
+
+    code = "four_eyes"
+
+
+class BlockingFindings(ComityError):
+    """The request cannot be approved or sent while a blocking finding remains."""
+
+    status_code = 422
+    code = "blocking_findings"
