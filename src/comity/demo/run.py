@@ -70,6 +70,8 @@ class Federation:
         self.env = dict(os.environ, COMITY_KEY_PASSPHRASE=passphrase, **(env or {}))
         self.log_dir = root / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._open_files: list[Any] = []
+        self.officers: list[Officer] = []
 
     def init_node(
         self,
@@ -162,6 +164,7 @@ class Federation:
     def start(self, participant: str, *args: str) -> None:
         node = self.nodes[participant]
         log = (self.log_dir / f"{participant}.log").open("ab")
+        self._open_files.append(log)
         node.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "comity", "node", "serve", "--home", str(node.home), *args],
             env=self.env,
@@ -176,7 +179,22 @@ class Federation:
             process.send_signal(sig)
             process.wait(10)
 
+    def officer(self, participant: str, user: str) -> Officer:
+        officer = Officer(self.nodes[participant], user)
+        self.officers.append(officer)
+        return officer
+
+    def await_directory(self, participant: str, timeout: float = 20) -> None:
+        wait_until(
+            functools.partial(_has_directory, self, participant),
+            timeout,
+            f"{participant} did not pull the directory",
+        )
+
     def stop_all(self) -> None:
+        for officer in self.officers:
+            officer.client.close()
+        self.officers.clear()
         for node in self.nodes.values():
             if node.process and node.process.poll() is None:
                 node.process.send_signal(signal.SIGTERM)
@@ -187,6 +205,9 @@ class Federation:
                 except subprocess.TimeoutExpired:
                     node.process.kill()
                     node.process.wait(5)
+        for handle in self._open_files:
+            handle.close()
+        self._open_files.clear()
 
 
 def _healthy(url: str) -> bool:
@@ -268,8 +289,8 @@ def preservation_request() -> dict[str, Any]:
 
 
 def run_scenarios(fed: Federation, say: Callable[[str], None]) -> None:
-    xa_duty = Officer(fed.nodes["XA"], "xa-duty")
-    xb_duty = Officer(fed.nodes["XB"], "xb-duty")
+    xa_duty = fed.officer("XA", "xa-duty")
+    xb_duty = fed.officer("XB", "xb-duty")
 
     say("Scenario 1 — ransomware against a hospital: XA asks XB to preserve data (budapest 29)")
     draft = xa_duty.create("preservation", "XB", preservation_request())
@@ -375,11 +396,7 @@ def run_demo(check: bool, base_port: int = 0, workdir: str = "") -> int:
             say(f"  {participant:<9} {fed.nodes[participant].url}")
         for participant in ("XA", "XB", "XC", "PB"):
             officer = next(iter(fed.nodes[participant].tokens))
-            wait_until(
-                functools.partial(_has_directory, fed, participant),
-                20,
-                f"{participant} did not pull the directory",
-            )
+            fed.await_directory(participant)
             say(f"  {participant} pulled and verified directory v1 (API token for {officer})")
         run_scenarios(fed, say)
         say("all steps passed")

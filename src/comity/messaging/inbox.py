@@ -90,6 +90,7 @@ def _accept_valid(
         existing = session.get(InboxMessage, header.message_id)
         if existing is not None:
             if existing.envelope_sha256 == sha:
+                audit.record(session, "inbox:envelope:duplicate", header.sender, header.message_id)
                 return Accepted(receipt=existing.receipt, duplicate=True)
             raise ReplayedMessage(f"message id {header.message_id} was already used")
         now = utc_now()
