@@ -1,0 +1,213 @@
+"""`comity evidence ...`: seal a folder into a package, verify a package offline, export it to
+CASE/UCO. Progress bars go to stderr, and only on a terminal."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from comity.cli import common
+from comity.directory.document import Directory, DirectoryInvalid, parse_directory
+from comity.directory.service import verify_token
+from comity.evidence.case_export import export_case
+from comity.evidence.manifest import Acquisition
+from comity.evidence.package import folder_size, load_manifest, seal_folder
+from comity.evidence.verify import Report, verify_package
+from comity.kit.clock import utc_now
+from comity.kit.errors import ComityError
+
+app = typer.Typer(
+    help="Evidence packages: seal a folder, verify a package offline, export to CASE/UCO.",
+    no_args_is_help=True,
+)
+
+_COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+
+
+class BadOption(ComityError):
+    code = "bad_option"
+
+
+@contextmanager
+def byte_progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar over `total` bytes; yields the callback that advances it."""
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(binary_units=True),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda done: progress.advance(task, done)
+
+
+def _aware(text: str, option: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadOption(f"{option}: {text!r} is not a date and time (ISO 8601)") from None
+    if value.tzinfo is None:
+        raise BadOption(f"{option}: give a time zone, e.g. {text}Z or {text}+01:00")
+    return value
+
+
+def load_directory(path: Path, registry_key: Path | None) -> tuple[Directory, str]:
+    """A directory from a signed token (checked against the registry key) or from plain
+    YAML/JSON (taken as given, for offline checks); returns it and a note on its origin."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise DirectoryInvalid(f"{path}: cannot read the directory: {exc}") from exc
+    if _COMPACT_JWS.match(text):
+        if registry_key is None:
+            raise BadOption(
+                f"{path} is a signed directory: pass the registry's public key (--registry-key)"
+            )
+        directory = verify_token(text, json.loads(registry_key.read_text(encoding="utf-8")))
+        return directory, f"signed directory version {directory.version} of {directory.registry}"
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DirectoryInvalid(f"{path}: neither a signed directory nor YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise DirectoryInvalid(f"{path}: expected a mapping at the top level")
+    now = utc_now()
+    raw.setdefault("version", 1)
+    raw.setdefault("issued_at", now - timedelta(days=1))
+    raw.setdefault("expires_at", now + timedelta(days=1))
+    raw.setdefault("registry", "unsigned")
+    directory = parse_directory(raw, str(path))
+    return directory, f"UNSIGNED directory file {path.name}, trusted as given"
+
+
+def _print_report(report: Report, origin: str) -> None:
+    typer.echo(
+        f"package {report.package_id or '?'} produced by {report.producer or '?'}:"
+        f" {report.files_checked} files ({report.bytes_checked} bytes) hashed,"
+        f" {report.events_checked} custody events read; keys from the {origin}"
+    )
+    for note in report.notes:
+        typer.echo(f"note: {note}")
+    if report.ok:
+        typer.secho(
+            "OK: every file matches the manifest, the manifest and every custody event are"
+            " signed by keys the directory lists, and the chain is unbroken",
+            fg=typer.colors.GREEN,
+        )
+        return
+    typer.secho(f"NOT VERIFIED: {len(report.problems)} problem(s)", fg=typer.colors.RED)
+    for problem in report.problems:
+        typer.echo(f"  - {problem}")
+
+
+@app.command("seal")
+@common.friendly
+def seal(
+    folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder to seal"),
+    out: Path = typer.Option(..., "--out", help="New package folder"),
+    home: Path | None = common.HomeOption,
+    request: str = typer.Option(..., "--request", help="Conversation id of the request answered"),
+    description: str = typer.Option(..., "--description", help="What the evidence is"),
+    method: str = typer.Option(..., "--method", help="How it was acquired"),
+    tool: str = typer.Option("", "--tool", help="Tool used to acquire it"),
+    acquired_by: str = typer.Option("", "--acquired-by", help="Default: the user sealing"),
+    acquired_at: str = typer.Option("", "--acquired-at", help="ISO 8601 with zone; default now"),
+    user: str = typer.Option("", "--user", help="Who seals; default <participant>:<login>"),
+    conditions: str = typer.Option("", "--conditions", help="Conditions on use"),
+    proceedings: list[str] = typer.Option(
+        [], "--proceeding", help="A proceeding the evidence may be used in (repeatable)"
+    ),
+    confidential: bool = typer.Option(True, "--confidential/--not-confidential"),
+) -> None:
+    """Copy FOLDER into a new package, sign its manifest and record its sealing."""
+    at = _aware(acquired_at, "--acquired-at") if acquired_at else utc_now()
+    node = common.node_for(home)
+    try:
+        sealer = user or f"{node.participant_id}:{getpass.getuser()}"
+        with byte_progress("hashing", folder_size(folder)) as advance:
+            manifest = seal_folder(
+                folder,
+                out,
+                producer=node.participant_id,
+                node_key=node.keyring.signing_key(),
+                user=sealer,
+                description=description,
+                answers_request=request,
+                acquisition=Acquisition(by=acquired_by or sealer, at=at, method=method, tool=tool),
+                conditions_on_use=conditions,
+                permitted_proceedings=proceedings,
+                confidential=confidential,
+                on_bytes=advance,
+            )
+    finally:
+        node.close()
+    typer.echo(f"sealed package {manifest.package_id} in {out}")
+    typer.echo(f"{len(manifest.files)} files, {manifest.total_size} bytes")
+    typer.echo(f"Merkle root {manifest.merkle_root}")
+
+
+@app.command("verify")
+@common.friendly
+def verify(
+    package: Path = typer.Argument(..., exists=True, file_okay=False, help="Package folder"),
+    directory: Path = typer.Option(
+        ..., "--directory", exists=True, dir_okay=False, help="Signed directory, or YAML"
+    ),
+    registry_key: Path | None = typer.Option(
+        None, "--registry-key", exists=True, dir_okay=False, help="Registry public JWK (JSON)"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """Check files, manifest, signatures and the whole custody chain, offline. Exit 1 if
+    anything is wrong."""
+    loaded, origin = load_directory(directory, registry_key)
+    try:
+        total = load_manifest(package).total_size
+    except ComityError:
+        total = 0  # verify_package reports what is wrong with the manifest
+    with byte_progress("verifying", total) as advance:
+        report = verify_package(package, loaded, on_bytes=advance)
+    if as_json:
+        body: dict[str, Any] = {"ok": report.ok, "directory": origin, **report.__dict__}
+        common.print_json(body)
+    else:
+        _print_report(report, origin)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("export-case")
+@common.friendly
+def export_case_command(
+    package: Path = typer.Argument(..., exists=True, file_okay=False, help="Package folder"),
+    out: Path | None = typer.Option(None, "--out", help="JSON-LD file (default: stdout)"),
+) -> None:
+    """Write the package's manifest and custody chain as CASE/UCO JSON-LD."""
+    text = json.dumps(export_case(package), indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"CASE/UCO JSON-LD written to {out}")
