@@ -141,3 +141,30 @@ def test_export_case_writes_json_ld(sealed: Sealed, tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert "@graph" in json.loads(out.read_text())
+
+
+def test_seal_with_a_real_node_signs_with_its_directory_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support import PASSPHRASE, make_node, participant_entry
+
+    node = make_node(tmp_path / "xa", PRODUCER, f"sqlite:///{tmp_path / 'xa.db'}")
+    entry = participant_entry(node)
+    node.close()
+    monkeypatch.setenv("COMITY_KEY_PASSPHRASE", PASSPHRASE)
+    package = tmp_path / "package"
+    sealed = runner.invoke(
+        app,
+        [
+            "seal", str(evidence_folder(tmp_path)), "--out", str(package),
+            "--home", str(tmp_path / "xa"), "--request", "r-1",
+            "--description", "Access logs", "--method", "database export",
+        ],
+    )  # fmt: skip
+    assert sealed.exit_code == 0, sealed.output
+    directory = tmp_path / "directory.yaml"
+    directory.write_text(yaml.safe_dump({"participants": [entry]}))
+
+    verified = runner.invoke(app, ["verify", str(package), "--directory", str(directory)])
+
+    assert verified.exit_code == 0, verified.output

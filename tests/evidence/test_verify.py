@@ -251,3 +251,14 @@ def test_a_folder_without_manifest_is_not_a_package(tmp_path: Path, sealed: Seal
 
     assert not report.ok
     assert "holds no manifest.jws" in report.problems[0]
+
+
+def test_a_symbolic_link_in_the_package_is_reported(sealed: Sealed) -> None:
+    files = sealed.package / "files"
+    (files / "logs" / "x.log").unlink()
+    (files / "logs" / "x.log").symlink_to(sealed.source / "logs" / "x.log")
+
+    report = verify_package(sealed.package, sealed.directory)
+
+    assert "files/logs/x.log is a symbolic link, not a file" in report.problems
+    assert "file files/logs/x.log is listed in the manifest but missing" in report.problems

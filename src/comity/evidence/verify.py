@@ -138,7 +138,14 @@ def _check_files(
         if entry.path not in on_disk:
             report.problems.append(f"file {shown} is listed in the manifest but missing")
             continue
-        actual_size = (root / entry.path).stat().st_size
+        digest = None  # only hashed when the size matches: otherwise it cannot match anyway
+        try:
+            actual_size = (root / entry.path).stat().st_size
+            if actual_size == entry.size:
+                _, digest = hash_file(root / entry.path, on_bytes)
+        except OSError as exc:
+            report.problems.append(f"file {shown} cannot be read: {exc.strerror}")
+            continue
         if actual_size != entry.size:
             report.problems.append(
                 f"file {shown}: size differs from the manifest ({actual_size} bytes,"
@@ -147,7 +154,6 @@ def _check_files(
             if on_bytes is not None:
                 on_bytes(entry.size)
             continue
-        _, digest = hash_file(root / entry.path, on_bytes)
         report.files_checked += 1
         report.bytes_checked += actual_size
         if digest != entry.sha256:
