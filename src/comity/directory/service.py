@@ -6,7 +6,7 @@ not expired, and newer than the one it has. Every accepted version is kept.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +16,26 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from comity.audit import service as audit
-from comity.directory.document import Directory, DirectoryInvalid, Participant, parse_directory
+from comity.directory.document import Directory, DirectoryInvalid, parse_directory
+from comity.directory.lookup import encryption_key, endpoint, participant, verification_key
 from comity.directory.models import DirectorySnapshot
 from comity.kit.clock import ensure_utc, utc_now
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.kit.jsonutil import sha256_hex
 from comity.protocol.envelope import SIGNING_ALG
-from comity.protocol.errors import BadSignature, MalformedEnvelope, RevokedKey, UnknownSenderKey
+from comity.protocol.errors import BadSignature, MalformedEnvelope
 from comity.protocol.signed import read_unverified, sign_document, verify_document
 
 DIRECTORY_TYP = "comity-directory+jws"
+
+__all__ = [
+    "DIRECTORY_TYP",
+    "encryption_key",
+    "endpoint",
+    "participant",
+    "verification_key",
+]
 
 
 class DirectoryRefused(ComityError):
@@ -212,41 +221,3 @@ def history(session: Session) -> list[DirectorySnapshot]:
     return list(
         session.execute(select(DirectorySnapshot).order_by(DirectorySnapshot.version)).scalars()
     )
-
-
-def participant(directory: Directory, participant_id: str) -> Participant:
-    found = directory.participant(participant_id)
-    if found is None:
-        raise UnknownSenderKey(
-            f"{participant_id} is not in directory version {directory.version}",
-            field="participant",
-        )
-    return found
-
-
-def verification_key(directory: Directory, sender: str, kid: str, at: datetime) -> OKPKey:
-    """The sender's public signing key `kid`, if it was valid for a message made at `at`."""
-    entry = participant(directory, sender).key(kid)
-    if entry is None or entry.use != "sig":
-        raise UnknownSenderKey(
-            f"{sender} has no signing key {kid} in directory v{directory.version}"
-        )
-    if entry.revoked:
-        raise RevokedKey(f"signing key {kid} of {sender} is revoked")
-    if entry.valid_until is not None and ensure_utc(entry.valid_until) < ensure_utc(at):
-        raise RevokedKey(f"signing key {kid} of {sender} was retired before the message was made")
-    return OKPKey.import_key(entry.jwk)
-
-
-def encryption_key(directory: Directory, recipient: str) -> OKPKey:
-    entry = participant(directory, recipient).current_key("enc")
-    if entry is None:
-        raise UnknownSenderKey(f"{recipient} has no current encryption key in the directory")
-    return OKPKey.import_key(entry.jwk)
-
-
-def endpoint(directory: Directory, recipient: str) -> str:
-    url = participant(directory, recipient).endpoint
-    if not url:
-        raise DirectoryInvalid(f"{recipient} has no endpoint in directory v{directory.version}")
-    return url.rstrip("/")

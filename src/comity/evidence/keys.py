@@ -8,7 +8,7 @@ from datetime import datetime
 from joserfc.jwk import OKPKey
 
 from comity.directory.document import Directory
-from comity.directory.service import verification_key
+from comity.directory.lookup import verification_key
 from comity.protocol.errors import RevokedKey, UnknownSenderKey
 
 
