@@ -26,11 +26,12 @@ def add(session: Session, draft: RequestDraft) -> RequestDraft:
 def save(session: Session, draft: RequestDraft) -> None:
     """Flush a change; the UPDATE carries `WHERE version = :read`, so a concurrent writer that
     went first makes this one fail instead of being silently overwritten."""
+    draft_id = draft.id  # read now: after a failed flush the session refuses to load it
     try:
         session.flush()
     except StaleDataError:
         raise StaleDraft(
-            f"request draft {draft.id} was changed by someone else meanwhile; reload it",
+            f"request draft {draft_id} was changed by someone else meanwhile; reload it",
             field="version",
         ) from None
 
