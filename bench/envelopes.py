@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import secrets
 import shutil
@@ -119,7 +120,7 @@ class PhaseResult:
         return len(self.latencies) / self.seconds
 
     def percentile_ms(self, pct: float) -> float:
-        """Nearest-rank percentile, in milliseconds."""
+        """Nearest-rank percentile, in milliseconds (NaN without samples)."""
         if not self.latencies:
             return float("nan")
         ordered = sorted(self.latencies)
@@ -142,14 +143,18 @@ def run_phase(
     start_barrier = threading.Barrier(concurrency + 1)
     times: dict[str, float] = {}
 
+    abort = threading.Event()
+
     def loop(index: int) -> None:
         start_barrier.wait()
-        while time.perf_counter() < times["stop"]:
+        while time.perf_counter() < times["stop"] and not abort.is_set():
             try:
                 done = operation(index)
             except Exception as exc:  # counted and reported; the run goes on
                 with lock:
                     errors.append(f"{type(exc).__name__}: {exc}"[:300])
+                    if len(errors) >= 50 and not completions:
+                        abort.set()  # nothing works: stop rather than spin
                 continue
             if done:
                 with lock:
@@ -386,12 +391,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ratio   sealed/plain throughput {ratio:.3f} (goal ≥ 0.5)", flush=True)
         summary = {
             "throughput_ratio": round(ratio, 4),
-            "p50_ms": round(sealed.percentile_ms(50), 2),
-            "p99_ms": round(sealed.percentile_ms(99), 2),
+            "p50_ms": _figure(sealed.percentile_ms(50)),
+            "p99_ms": _figure(sealed.percentile_ms(99)),
             "sealed_per_s": round(sealed.per_second, 1),
             "plain_per_s": round(plain.per_second, 1),
-            "plain_p50_ms": round(plain.percentile_ms(50), 2),
-            "plain_p99_ms": round(plain.percentile_ms(99), 2),
+            "plain_p50_ms": _figure(plain.percentile_ms(50)),
+            "plain_p99_ms": _figure(plain.percentile_ms(99)),
             "concurrency": args.concurrency,
             "seconds": args.seconds,
             "rounds": args.rounds,
@@ -416,6 +421,11 @@ def main(argv: list[str] | None = None) -> int:
     if summary is not None:
         print(json.dumps(summary), flush=True)
     return 1 if failed else 0
+
+
+def _figure(value: float) -> float | None:
+    """Rounded, or None (JSON null) when there was nothing to measure."""
+    return None if math.isnan(value) else round(value, 2)
 
 
 def _show_log_tail(path: Path, lines: int = 30) -> None:
