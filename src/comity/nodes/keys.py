@@ -7,6 +7,7 @@ ciphertext cannot be moved to another key's row.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -38,7 +39,10 @@ def public_jwk(key: OKPKey) -> dict[str, Any]:
     return dict(key.as_dict(private=False))
 
 
+@functools.lru_cache(maxsize=64)
 def _derive(passphrase: str, salt: bytes) -> bytes:
+    # Cached per (passphrase, salt): a node derives its key-encryption key once per process,
+    # not once per key; the private keys it protects are held in memory anyway.
     return hashlib.scrypt(
         passphrase.encode(),
         salt=salt,
@@ -56,10 +60,16 @@ class SealedPrivateKey:
     salt: bytes
 
 
-def seal_private_key(key: OKPKey, passphrase: str) -> SealedPrivateKey:
+def new_salt() -> bytes:
+    return os.urandom(16)
+
+
+def seal_private_key(key: OKPKey, passphrase: str, salt: bytes | None = None) -> SealedPrivateKey:
+    """Encrypt `key` under the passphrase. Keys made together may share a salt (one scrypt
+    run); each has its own random nonce and its key id as associated data."""
     if not passphrase:
         raise ConfigurationError("a key passphrase is required (set COMITY_KEY_PASSPHRASE)")
-    salt = os.urandom(16)
+    salt = salt or new_salt()
     nonce = os.urandom(12)
     plaintext = json.dumps(key.as_dict(private=True)).encode()
     ciphertext = AESGCM(_derive(passphrase, salt)).encrypt(nonce, plaintext, str(key.kid).encode())

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from comity.audit.checkpoints import CheckpointSchedule
 from comity.directory import service as directory_service
 from comity.kit.errors import ComityError
 from comity.messaging import delivery
@@ -39,7 +40,9 @@ class Worker:
         self.concurrency = concurrency
         self.hooks = delivery_hooks()
         self.timer_handlers = timer_handlers(node)
-        self._last_pull: float | None = None
+        self._next_pull = 0.0
+        self._pull_failures = 0
+        self.checkpoints = CheckpointSchedule(node)
 
     def run_once(self) -> int:
         """One pass; returns how much work was done (0 means idle)."""
@@ -55,22 +58,29 @@ class Worker:
             done += len(results)
         done += timers.fire_due(self.node.sessions, self.timer_handlers, self.worker_id)
         self._maybe_pull_directory()
+        done += self.checkpoints.run_due()
         return done
 
     def _maybe_pull_directory(self) -> None:
+        """Pull every `directory_pull_seconds`; after a failure retry soon, with back-off, so a
+        registry that was briefly unreachable does not leave the node without a directory."""
         settings = self.node.settings
-        if not settings.registry_url:
+        if not settings.registry_url or time.monotonic() < self._next_pull:
             return
-        if (
-            self._last_pull is not None
-            and time.monotonic() - self._last_pull < settings.directory_pull_seconds
-        ):
-            return
-        self._last_pull = time.monotonic()
         try:
             pull_directory(self.node, self.client)
         except (ComityError, httpx.HTTPError) as exc:
-            log.warning("directory pull failed: %s", getattr(exc, "message", type(exc).__name__))
+            self._pull_failures += 1
+            delay = min(settings.directory_pull_seconds, 2.0 * 2 ** min(self._pull_failures, 8))
+            self._next_pull = time.monotonic() + delay
+            log.warning(
+                "directory pull failed (retry in %.0f s): %s",
+                delay,
+                getattr(exc, "message", type(exc).__name__),
+            )
+            return
+        self._pull_failures = 0
+        self._next_pull = time.monotonic() + settings.directory_pull_seconds
 
     def run(self) -> None:
         while not self.stop_event.is_set():
