@@ -6,6 +6,7 @@ not expired, and newer than the one it has. Every accepted version is kept.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,7 @@ def publish(
         )
     token = sign_document(DIRECTORY_TYP, registry_id, directory.to_json_dict(), signing_key)
     _store(session, token, directory, source="published")
+    forget_current()
     audit.record(session, "registry:directory:published", actor, str(directory.version))
     return token
 
@@ -161,6 +163,7 @@ def import_token(
         raise
     _store(session, token, directory, source=source)
     audit.record(session, "directory:import:accepted", actor, str(directory.version))
+    forget_current()
     return directory, True
 
 
@@ -197,22 +200,51 @@ def current_token(session: Session) -> str:
     return snapshot.token
 
 
+_CACHE_SECONDS = 2.0
+_current_cache: dict[str, tuple[float, Directory]] = {}
+
+
+def _cache_key(session: Session) -> str:
+    return str(session.get_bind().engine.url)
+
+
+def forget_current() -> None:
+    """Drop the per-process cache of the current directory (after an import)."""
+    _current_cache.clear()
+
+
 def current(session: Session, require_valid: bool = True) -> Directory:
-    """The newest accepted directory; refuses an expired one unless asked not to."""
-    version = latest_version(session)
-    if version is None:
-        raise NoDirectory("this node holds no directory yet: import or pull one")
-    snapshot = session.get(DirectorySnapshot, version)
-    if snapshot is None:
-        raise NoDirectory("the current directory version vanished; import it again")
-    directory = _parsed.get((version, snapshot.sha256))
-    if directory is None:
-        _, payload = read_unverified(snapshot.token)
-        directory = parse_directory(payload, f"stored directory v{version}")
-        _parsed[(version, snapshot.sha256)] = directory
+    """The newest accepted directory; refuses an expired one unless asked not to.
+
+    Cached per database for two seconds: every envelope needs it, a new version is rare, and
+    an import in this process clears the cache at once."""
+    key = _cache_key(session)
+    cached = _current_cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        directory = cached[1]
+    else:
+        row = session.execute(
+            select(DirectorySnapshot.version, DirectorySnapshot.sha256)
+            .order_by(DirectorySnapshot.version.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            raise NoDirectory("this node holds no directory yet: import or pull one")
+        version, sha = row
+        parsed = _parsed.get((version, sha))
+        if parsed is None:
+            snapshot = session.get(DirectorySnapshot, version)
+            if snapshot is None:
+                raise NoDirectory("the current directory version vanished; import it again")
+            _, payload = read_unverified(snapshot.token)
+            parsed = parse_directory(payload, f"stored directory v{version}")
+            _parsed[(version, sha)] = parsed
+        directory = parsed
+        _current_cache[key] = (time.monotonic() + _CACHE_SECONDS, directory)
     if require_valid and ensure_utc(directory.expires_at) <= utc_now():
         raise NoDirectory(
-            f"directory version {version} expired at {directory.expires_at}: pull a fresh one"
+            f"directory version {directory.version} expired at {directory.expires_at}:"
+            " pull a fresh one"
         )
     return directory
 
