@@ -83,6 +83,20 @@ def verify_package(
     return report
 
 
+def check_manifest(token: str, directory: Directory) -> tuple[Manifest | None, list[str]]:
+    """The manifest of `token` and the problems with its signature and Merkle root, for a
+    package held in a node's store rather than in a folder."""
+    report = Report(directory_version=directory.version)
+    try:
+        header, manifest = read_manifest_unverified(token)
+    except PackageMalformed as exc:
+        return None, [exc.message]
+    _check_manifest_signature(token, header, manifest, directory, report)
+    if merkle_root(manifest.files) != manifest.merkle_root:
+        report.problems.append("the manifest's Merkle root does not match its file list")
+    return manifest, report.problems
+
+
 def _check_manifest_signature(
     token: str, header: dict[str, object], manifest: Manifest, directory: Directory, report: Report
 ) -> None:

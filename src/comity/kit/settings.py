@@ -42,6 +42,12 @@ class NodeSettings(BaseSettings):
         default=None, description="Protects private keys at rest (environment only)"
     )
     max_body_bytes: int = 1_048_576
+    blob_dir: Path | None = Field(
+        default=None, description="Evidence blob store folder; default: blobs/ in home"
+    )
+    evidence_chunk_size: int = Field(
+        default=1024 * 1024, description="Plaintext bytes per encrypted evidence chunk"
+    )
     clock_skew_seconds: int = 300
     max_message_age_seconds: int = 7 * 24 * 3600
     receipt_deadline_seconds: int = 900
@@ -72,6 +78,10 @@ class NodeSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'node.db').resolve()}"
+
+    @property
+    def effective_blob_dir(self) -> Path:
+        return self.blob_dir or self.home / "blobs"
 
     @property
     def effective_public_url(self) -> str:

@@ -3,6 +3,15 @@
 from comity.audit.models import AuditEntry
 from comity.cases.models import Case, CaseEvent
 from comity.directory.models import DirectorySnapshot
+from comity.evidence.models import (
+    CustodyRecord,
+    EvidenceChunk,
+    EvidenceConsent,
+    EvidencePackage,
+    EvidenceTransfer,
+    EvidenceUse,
+    EvidenceUseReport,
+)
 from comity.messaging.models import InboxMessage, OutboxMessage, PlainRow, ReceiptRecord
 from comity.nodes.models import ApiToken, NodeKey
 from comity.requests.models import RequestDraft
@@ -15,7 +24,14 @@ __all__ = [
     "Base",
     "Case",
     "CaseEvent",
+    "CustodyRecord",
     "DirectorySnapshot",
+    "EvidenceChunk",
+    "EvidenceConsent",
+    "EvidencePackage",
+    "EvidenceTransfer",
+    "EvidenceUse",
+    "EvidenceUseReport",
     "InboxMessage",
     "NodeKey",
     "OutboxMessage",

@@ -142,6 +142,9 @@ def create_app(node: Node) -> FastAPI:
     from comity.requests.api import router as requests_router
 
     app.include_router(requests_router)
+    from comity.evidence.api import router as evidence_router
+
+    app.include_router(evidence_router)
 
     @app.exception_handler(ComityError)
     async def comity_error(_request: Request, exc: ComityError) -> JSONResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from comity.cases import service as cases
+from comity.evidence import service as evidence
 from comity.messaging.delivery import DeliveryHooks, receipt_deadline_handler
 from comity.messaging.inbox import MessageHandler
 from comity.messaging.outbox import RECEIPT_DEADLINE
@@ -11,7 +12,11 @@ from comity.timers.service import TimerHandler
 
 
 def message_handlers() -> dict[str, MessageHandler]:
-    return {cases.ACT_MESSAGE: cases.receive_act, cases.RECEIPT_MESSAGE: cases.receive_receipt}
+    return {
+        cases.ACT_MESSAGE: cases.receive_act,
+        cases.RECEIPT_MESSAGE: cases.receive_receipt,
+        **evidence.message_handlers(),
+    }
 
 
 def timer_handlers(node: Node) -> dict[str, TimerHandler]:

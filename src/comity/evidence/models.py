@@ -1,0 +1,160 @@
+"""What a node stores about evidence: packages it holds, transfers in and out, received
+chunks, its own custody chain, consents, uses and use reports. File content lives in the
+blob store (content-addressed by SHA-256, which is also the manifest's digest of each file)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from comity.kit.clock import utc_now
+from comity.store.base import Base, new_id, status_check
+
+PACKAGE_STATUSES = ["receiving", "verified", "rejected"]
+TRANSFER_STATUSES = ["sending", "receiving", "verified", "rejected"]
+CONSENT_STATUSES = ["requested", "granted", "refused"]
+
+
+class EvidencePackage(Base):
+    """A package this node holds. `supplier` is empty for a package the node sealed itself,
+    else the party that gave it to us (whose conditions bind us). Nobody opens it before
+    `status` is `verified`."""
+
+    __tablename__ = "evidence_packages"
+    __table_args__ = (
+        CheckConstraint(status_check("status", PACKAGE_STATUSES), name="status"),
+        Index("ix_evidence_packages_case", "case_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(200), doc="Conversation the package came in")
+    producer: Mapped[str] = mapped_column(String(64))
+    supplier: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16))
+    manifest_token: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    permitted_proceedings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=True)
+    file_count: Mapped[int] = mapped_column(Integer, default=0)
+    total_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    verified_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class EvidenceTransfer(Base):
+    """One transfer of a package to or from a peer. `keys` holds, per file number, the content
+    key and stream header (base64url): the sender needs them to resume, the receiver to decrypt;
+    the receiver wipes them once the package is verified."""
+
+    __tablename__ = "evidence_transfers"
+    __table_args__ = (
+        CheckConstraint(status_check("direction", ["out", "in"]), name="direction"),
+        CheckConstraint(status_check("status", TRANSFER_STATUSES), name="status"),
+        Index("ix_evidence_transfers_package", "package_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    package_id: Mapped[str] = mapped_column(String(36))
+    direction: Mapped[str] = mapped_column(String(3))
+    peer: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    chunk_size: Mapped[int] = mapped_column(Integer)
+    keys: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class EvidenceChunk(Base):
+    """A confirmed encrypted chunk of an incoming transfer, stored in the blob store."""
+
+    __tablename__ = "evidence_chunks"
+    __table_args__ = (
+        Index("ix_evidence_chunks_position", "transfer_id", "file_no", "seq", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    transfer_id: Mapped[str] = mapped_column(String(36))
+    file_no: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class CustodyRecord(Base):
+    """One signed custody event of this node's chain for a package (README §4)."""
+
+    __tablename__ = "evidence_custody"
+    __table_args__ = (Index("ix_evidence_custody_seq", "package_id", "seq", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    package_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    node: Mapped[str] = mapped_column(String(64))
+    user: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+    token: Mapped[str] = mapped_column(Text)
+
+
+class EvidenceConsent(Base):
+    """A request for the supplier's consent to pass a package on, and its answer; the same id
+    on the holder's and the supplier's node."""
+
+    __tablename__ = "evidence_consents"
+    __table_args__ = (
+        CheckConstraint(status_check("status", CONSENT_STATUSES), name="status"),
+        Index("ix_evidence_consents_package", "package_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    package_id: Mapped[str] = mapped_column(String(36))
+    holder: Mapped[str] = mapped_column(String(64), doc="Party that asks")
+    supplier: Mapped[str] = mapped_column(String(64), doc="Party that decides")
+    recipient: Mapped[str] = mapped_column(String(200), doc="Who the evidence would go to")
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[str] = mapped_column(String(200), default="")
+    decided_by: Mapped[str] = mapped_column(String(200), default="")
+    requested_at: Mapped[datetime] = mapped_column(default=utc_now)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class EvidenceUse(Base):
+    """One use of a package on this node (opened, disclosed, passed on, put in a bundle):
+    what the supplier may ask to be reported."""
+
+    __tablename__ = "evidence_uses"
+    __table_args__ = (Index("ix_evidence_uses_package", "package_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    package_id: Mapped[str] = mapped_column(String(36))
+    use: Mapped[str] = mapped_column(String(40))
+    user: Mapped[str] = mapped_column(String(200))
+    proceeding: Mapped[str] = mapped_column(String(500), default="")
+    recipient: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class EvidenceUseReport(Base):
+    """A use report asked of a holder (on the supplier's node), and the uses it reported."""
+
+    __tablename__ = "evidence_use_reports"
+    __table_args__ = (Index("ix_evidence_use_reports_package", "package_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    package_id: Mapped[str] = mapped_column(String(36))
+    holder: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(200), default="")
+    requested_at: Mapped[datetime] = mapped_column(default=utc_now)
+    received_at: Mapped[datetime | None] = mapped_column(default=None)
+    uses: Mapped[list[Any] | None] = mapped_column(JSON, default=None)

@@ -1,0 +1,1199 @@
+"""Evidence on a node: import a sealed package, offer it to a peer, receive its chunks, verify
+it against the manifest, and every later handling under the supplier's conditions — opening
+after acknowledging them, consent before passing it on, notice of exculpatory disclosure, and
+use reports on request. Each handling is a signed custody event in this node's chain.
+
+Services flush; the edge commits. Messages to peers go through the outbox (signed, encrypted,
+receipted); only the bulk ciphertext travels apart, over the chunk endpoint (`transfer.py`).
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from comity.audit import service as audit
+from comity.directory import service as directory_service
+from comity.evidence.blobstore import BlobStore
+from comity.evidence.chunks import (
+    MAX_CHUNK_SIZE,
+    MIN_CHUNK_SIZE,
+    TAG_SIZE,
+    ChunkCipher,
+    StreamHeader,
+    chunk_count,
+    new_key,
+)
+from comity.evidence.custody import (
+    CustodyAction,
+    CustodyEvent,
+    DetailValue,
+    append_event,
+    custody_line,
+    read_chain,
+    verify_chain,
+)
+from comity.evidence.errors import EvidenceError
+from comity.evidence.manifest import ByteProgress, Manifest, read_manifest_unverified
+from comity.evidence.models import (
+    CustodyRecord,
+    EvidenceChunk,
+    EvidenceConsent,
+    EvidencePackage,
+    EvidenceTransfer,
+    EvidenceUse,
+    EvidenceUseReport,
+)
+from comity.evidence.package import CUSTODY_NAME, FILES_DIR, MANIFEST_NAME, manifest_token
+from comity.evidence.verify import check_manifest, verify_package
+from comity.kit.clock import utc_now
+from comity.kit.errors import Conflict, NotFound
+from comity.kit.jsonutil import sha256_hex
+from comity.messaging import outbox
+from comity.messaging.inbox import MessageHandler
+from comity.nodes.runtime import Node
+from comity.protocol.envelope import OpenedEnvelope, format_time
+from comity.protocol.errors import MalformedEnvelope, WrongParty
+from comity.protocol.signed import read_unverified
+
+OFFER_MESSAGE = "evidence-offer"
+RECEIVED_MESSAGE = "evidence-received"
+CONSENT_REQUEST_MESSAGE = "evidence-consent-request"
+CONSENT_MESSAGE = "evidence-consent"
+NOTICE_MESSAGE = "evidence-notice"
+USE_REPORT_REQUEST_MESSAGE = "evidence-use-report-request"
+USE_REPORT_MESSAGE = "evidence-use-report"
+
+
+class NotVerified(EvidenceError):
+    status_code = 409
+    code = "evidence_not_verified"
+
+
+class ConditionsNotAcknowledged(EvidenceError):
+    status_code = 428
+    code = "evidence_conditions_not_acknowledged"
+
+
+class UseNotPermitted(EvidenceError):
+    status_code = 403
+    code = "evidence_use_not_permitted"
+
+
+class ConsentRequired(EvidenceError):
+    status_code = 403
+    code = "evidence_consent_required"
+
+
+def blobs(node: Node) -> BlobStore:
+    return BlobStore(node.settings.effective_blob_dir)
+
+
+def qualified(node: Node, user: str) -> str:
+    """A user as custody events name them: `<participant>:<login>`."""
+    return user if ":" in user else f"{node.participant_id}:{user}"
+
+
+def system_user(node: Node) -> str:
+    return f"{node.participant_id}:system"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def file_id(transfer_id: str, path: str) -> str:
+    """What binds a chunk to its transfer and file (the chunk cipher's `file_id`)."""
+    return f"{transfer_id}/{path}"
+
+
+def cipher_for(transfer: EvidenceTransfer, file_no: int, path: str) -> ChunkCipher:
+    entry = transfer.keys[file_no]
+    header = StreamHeader.from_bytes(_unb64(str(entry["header"])))
+    return ChunkCipher(_unb64(str(entry["key"])), file_id(transfer.id, path), header)
+
+
+# ---------------------------------------------------------------------------- look-ups
+
+
+def get_package(session: Session, package_id: str) -> EvidencePackage:
+    package = session.get(EvidencePackage, package_id)
+    if package is None:
+        raise NotFound(f"no evidence package {package_id} on this node", field="package_id")
+    return package
+
+
+def get_transfer(session: Session, transfer_id: str) -> EvidenceTransfer:
+    transfer = session.get(EvidenceTransfer, transfer_id)
+    if transfer is None:
+        raise NotFound(f"no evidence transfer {transfer_id} on this node", field="transfer_id")
+    return transfer
+
+
+def manifest_of(package: EvidencePackage) -> Manifest:
+    return read_manifest_unverified(package.manifest_token)[1]
+
+
+def chain(session: Session, package_id: str) -> list[str]:
+    """This node's custody chain for a package, as event tokens in order."""
+    return list(
+        session.execute(
+            select(CustodyRecord.token)
+            .where(CustodyRecord.package_id == package_id)
+            .order_by(CustodyRecord.seq)
+        ).scalars()
+    )
+
+
+def list_packages(session: Session, case_id: str | None = None) -> list[EvidencePackage]:
+    query = select(EvidencePackage).order_by(EvidencePackage.created_at)
+    if case_id:
+        query = query.where(EvidencePackage.case_id == case_id)
+    return list(session.execute(query).scalars())
+
+
+def transfers_of(session: Session, package_id: str) -> list[EvidenceTransfer]:
+    return list(
+        session.execute(
+            select(EvidenceTransfer)
+            .where(EvidenceTransfer.package_id == package_id)
+            .order_by(EvidenceTransfer.created_at)
+        ).scalars()
+    )
+
+
+def uses_of(session: Session, package_id: str) -> list[EvidenceUse]:
+    return list(
+        session.execute(
+            select(EvidenceUse).where(EvidenceUse.package_id == package_id).order_by(EvidenceUse.id)
+        ).scalars()
+    )
+
+
+def consents_of(session: Session, package_id: str) -> list[EvidenceConsent]:
+    return list(
+        session.execute(
+            select(EvidenceConsent)
+            .where(EvidenceConsent.package_id == package_id)
+            .order_by(EvidenceConsent.requested_at)
+        ).scalars()
+    )
+
+
+def use_reports_of(session: Session, package_id: str) -> list[EvidenceUseReport]:
+    return list(
+        session.execute(
+            select(EvidenceUseReport)
+            .where(EvidenceUseReport.package_id == package_id)
+            .order_by(EvidenceUseReport.requested_at)
+        ).scalars()
+    )
+
+
+# ---------------------------------------------------------------------------- custody
+
+
+def _store_event(session: Session, package_id: str, token: str) -> CustodyEvent:
+    event = CustodyEvent.from_json(read_unverified(token)[1])
+    session.add(
+        CustodyRecord(
+            package_id=package_id,
+            seq=event.seq,
+            action=event.action.value,
+            node=event.node,
+            user=event.user,
+            at=event.at,
+            token=token,
+        )
+    )
+    return event
+
+
+def record_custody(
+    session: Session,
+    node: Node,
+    package: EvidencePackage,
+    action: CustodyAction,
+    user: str,
+    details: dict[str, DetailValue] | None = None,
+) -> str:
+    """Sign the next custody event of this node's chain for `package` and store it."""
+    tokens = chain(session, package.id)
+    token = append_event(
+        tokens,
+        package.manifest_token,
+        action,
+        node.participant_id,
+        node.keyring.signing_key(),
+        qualified(node, user),
+        details=details,
+    )
+    _store_event(session, package.id, token)
+    session.flush()
+    audit.record(
+        session,
+        f"evidence:custody:{action.value}",
+        qualified(node, user),
+        package.id,
+        seq=len(tokens) + 1,
+    )
+    return token
+
+
+def _use(
+    session: Session,
+    package: EvidencePackage,
+    use: str,
+    user: str,
+    proceeding: str = "",
+    recipient: str = "",
+    note: str = "",
+) -> EvidenceUse:
+    row = EvidenceUse(
+        package_id=package.id,
+        use=use,
+        user=user,
+        proceeding=proceeding,
+        recipient=recipient,
+        note=note[:2000],
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+# ---------------------------------------------------------------------------- import and offer
+
+
+def import_package(
+    session: Session, node: Node, folder: Path, user: str, on_bytes: ByteProgress | None = None
+) -> EvidencePackage:
+    """Take a package sealed by this node (`comity evidence seal`) into the node's store, after
+    verifying it completely. Idempotent for the same package."""
+    directory = directory_service.current(session)
+    report = verify_package(folder, directory)
+    if not report.ok:
+        raise EvidenceError(
+            f"the package at {folder} does not verify: " + "; ".join(report.problems)
+        )
+    token = manifest_token(folder)
+    manifest = read_manifest_unverified(token)[1]
+    if manifest.producer != node.participant_id:
+        raise EvidenceError(
+            f"package {manifest.package_id} was sealed by {manifest.producer}: this node only"
+            " imports its own packages; packages of others arrive by transfer"
+        )
+    existing = session.get(EvidencePackage, manifest.package_id)
+    if existing is not None:
+        if existing.manifest_token == token:
+            return existing
+        raise Conflict(f"another package with id {manifest.package_id} is already held")
+    store = blobs(node)
+    for entry in manifest.files:
+        digest = store.put_file(folder / FILES_DIR / entry.path, on_bytes)
+        if digest != entry.sha256:
+            raise EvidenceError(f"file {entry.path} changed while it was being imported")
+    package = EvidencePackage(
+        id=manifest.package_id,
+        case_id=manifest.answers_request,
+        producer=manifest.producer,
+        supplier="",
+        status="verified",
+        manifest_token=token,
+        description=manifest.description,
+        conditions=manifest.conditions_on_use,
+        permitted_proceedings=list(manifest.permitted_proceedings),
+        confidential=manifest.confidential,
+        file_count=len(manifest.files),
+        total_size=manifest.total_size,
+        verified_at=utc_now(),
+    )
+    session.add(package)
+    for event_token in read_chain(folder / CUSTODY_NAME):
+        _store_event(session, package.id, event_token)
+    session.flush()
+    audit.record(
+        session,
+        "evidence:package:imported",
+        qualified(node, user),
+        package.id,
+        files=package.file_count,
+        bytes=package.total_size,
+    )
+    return package
+
+
+def granted_consent(session: Session, package_id: str, recipient: str) -> EvidenceConsent | None:
+    return session.execute(
+        select(EvidenceConsent)
+        .where(
+            EvidenceConsent.package_id == package_id,
+            EvidenceConsent.recipient == recipient,
+            EvidenceConsent.status == "granted",
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def offer(session: Session, node: Node, package_id: str, to: str, user: str) -> EvidenceTransfer:
+    """Offer a verified package to `to`: fresh content keys per file travel in a signed and
+    encrypted `evidence-offer` envelope; the chunks follow over the transfer endpoint (`push`).
+    Passing on a package received from another party needs that party's consent."""
+    package = get_package(session, package_id)
+    if package.status != "verified":
+        raise NotVerified(f"package {package.id} is not verified: it cannot be sent on")
+    if to == node.participant_id:
+        raise EvidenceError("a package cannot be sent to this node itself", field="to")
+    directory = directory_service.current(session)
+    directory_service.endpoint(directory, to)
+    onward = bool(package.supplier) and to != package.supplier
+    consent = None
+    if onward:
+        consent = granted_consent(session, package.id, to)
+        if consent is None:
+            raise ConsentRequired(
+                f"package {package.id} was supplied by {package.supplier}: passing it on to {to}"
+                " needs the supplier's consent (ask for it first)"
+            )
+    manifest = manifest_of(package)
+    chunk_size = node.settings.evidence_chunk_size
+    if not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE:
+        raise EvidenceError(f"evidence_chunk_size must be {MIN_CHUNK_SIZE}..{MAX_CHUNK_SIZE}")
+    transfer = EvidenceTransfer(
+        id=str(uuid.uuid4()),
+        package_id=package.id,
+        direction="out",
+        peer=to,
+        conversation_id=consent.id if consent is not None else package.case_id,
+        status="sending",
+        chunk_size=chunk_size,
+        keys=[
+            {"key": _b64(new_key()), "header": _b64(StreamHeader.new(chunk_size).to_bytes())}
+            for _ in manifest.files
+        ],
+        created_by=qualified(node, user),
+    )
+    session.add(transfer)
+    session.flush()
+    returning = bool(package.supplier) and to == package.supplier
+    action = CustodyAction.RETURNED if returning else CustodyAction.SENT
+    record_custody(
+        session,
+        node,
+        package,
+        action,
+        user,
+        {
+            "to": to,
+            "transfer": transfer.id,
+            "files": package.file_count,
+            "bytes": package.total_size,
+            "consent": consent.id if consent is not None else None,
+        },
+    )
+    if onward:
+        _use(
+            session,
+            package,
+            "onward-transfer",
+            qualified(node, user),
+            recipient=to,
+            note=f"consent {consent.id if consent else ''}",
+        )
+    outbox.enqueue(
+        session,
+        node,
+        to,
+        transfer.conversation_id,
+        OFFER_MESSAGE,
+        {
+            "transfer_id": transfer.id,
+            "package_id": package.id,
+            "manifest": package.manifest_token,
+            "custody": chain(session, package.id),
+            "chunk_size": chunk_size,
+            "files": [
+                {"path": entry.path, **keys}
+                for entry, keys in zip(manifest.files, transfer.keys, strict=True)
+            ],
+        },
+    )
+    audit.record(
+        session,
+        "evidence:transfer:offered",
+        qualified(node, user),
+        transfer.id,
+        package=package.id,
+        to=to,
+    )
+    return transfer
+
+
+def receive_offer(session: Session, node: Node, opened: OpenedEnvelope) -> None:
+    """Inbox handler: record an offered package as `receiving`, after checking its manifest
+    signature and the custody chain it arrives with. Nothing can be opened yet."""
+    payload = opened.payload
+    sender = opened.header.sender
+    try:
+        transfer_id = str(uuid.UUID(str(payload["transfer_id"])))
+        token = str(payload["manifest"])
+        tokens = [str(t) for t in payload["custody"]]
+        chunk_size = int(payload["chunk_size"])
+        files = [dict(f) for f in payload["files"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedEnvelope(f"evidence offer lacks or garbles {exc}") from exc
+    directory = directory_service.current(session)
+    manifest, problems = check_manifest(token, directory)
+    if manifest is None or problems:
+        raise EvidenceError("evidence offer refused: " + "; ".join(problems))
+    if str(payload.get("package_id")) != manifest.package_id:
+        raise EvidenceError("evidence offer refused: package id differs from the manifest's")
+    chain_problems, events = verify_chain(tokens, token, directory)
+    if chain_problems:
+        raise EvidenceError("evidence offer refused: " + "; ".join(chain_problems))
+    last = events[-1]
+    if (
+        last.action not in (CustodyAction.SENT, CustodyAction.RETURNED)
+        or last.node != sender
+        or last.details.get("to") != node.participant_id
+        or last.details.get("transfer") != transfer_id
+    ):
+        raise EvidenceError(
+            "evidence offer refused: its custody chain does not end with the sending of this"
+            f" transfer by {sender} to {node.participant_id}"
+        )
+    if not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE:
+        raise EvidenceError(f"evidence offer refused: unusable chunk size {chunk_size}")
+    if [f.get("path") for f in files] != [e.path for e in manifest.files]:
+        raise EvidenceError("evidence offer refused: its file keys do not match the manifest")
+    for entry in files:
+        StreamHeader.from_bytes(_unb64(str(entry["header"])))
+        if len(_unb64(str(entry["key"]))) != 32:
+            raise EvidenceError("evidence offer refused: a file key is not 32 bytes")
+    if session.get(EvidencePackage, manifest.package_id) is not None:
+        raise Conflict(f"this node already holds evidence package {manifest.package_id}")
+    session.add(
+        EvidencePackage(
+            id=manifest.package_id,
+            case_id=opened.header.conversation_id,
+            producer=manifest.producer,
+            supplier=sender,
+            status="receiving",
+            manifest_token=token,
+            description=manifest.description,
+            conditions=manifest.conditions_on_use,
+            permitted_proceedings=list(manifest.permitted_proceedings),
+            confidential=manifest.confidential,
+            file_count=len(manifest.files),
+            total_size=manifest.total_size,
+        )
+    )
+    session.add(
+        EvidenceTransfer(
+            id=transfer_id,
+            package_id=manifest.package_id,
+            direction="in",
+            peer=sender,
+            conversation_id=opened.header.conversation_id,
+            status="receiving",
+            chunk_size=chunk_size,
+            keys=[{"key": f["key"], "header": f["header"]} for f in files],
+            created_by=sender,
+        )
+    )
+    for event_token in tokens:
+        _store_event(session, manifest.package_id, event_token)
+    session.flush()
+    audit.record(
+        session,
+        "evidence:transfer:offer-received",
+        sender,
+        transfer_id,
+        package=manifest.package_id,
+    )
+
+
+# ---------------------------------------------------------------------------- receiving chunks
+
+
+def confirmed_counts(session: Session, transfer: EvidenceTransfer) -> dict[int, int]:
+    rows = session.execute(
+        select(EvidenceChunk.file_no, func.count())
+        .where(EvidenceChunk.transfer_id == transfer.id)
+        .group_by(EvidenceChunk.file_no)
+    ).all()
+    return {int(file_no): int(count) for file_no, count in rows}
+
+
+def transfer_status(session: Session, transfer: EvidenceTransfer) -> dict[str, Any]:
+    """What the receiver has confirmed: per file, how many chunks (0-based: the next index)."""
+    package = get_package(session, transfer.package_id)
+    manifest = manifest_of(package)
+    done = transfer.status in ("verified",)
+    counts = {} if done else confirmed_counts(session, transfer)
+    files = []
+    for file_no, entry in enumerate(manifest.files):
+        total = chunk_count(entry.size, transfer.chunk_size)
+        files.append(
+            {
+                "file": file_no,
+                "chunks": total,
+                "confirmed": total if done else counts.get(file_no, 0),
+            }
+        )
+    return {
+        "transfer_id": transfer.id,
+        "package_id": package.id,
+        "status": transfer.status,
+        "problems": package.problems,
+        "files": files,
+    }
+
+
+@dataclass
+class ChunkResult:
+    status: dict[str, Any]
+    discard: list[str]
+
+
+def accept_chunk(
+    session: Session,
+    node: Node,
+    transfer: EvidenceTransfer,
+    file_no: int,
+    index: int,
+    body: bytes,
+) -> ChunkResult:
+    """Store chunk `index` of file `file_no` once it authenticates under the file's key; chunks
+    come in order, and a chunk already confirmed is acknowledged again without change."""
+    if transfer.direction != "in":
+        raise NotFound(f"transfer {transfer.id} is not coming to this node")
+    package = get_package(session, transfer.package_id)
+    manifest = manifest_of(package)
+    if not 0 <= file_no < len(manifest.files):
+        raise NotFound(f"transfer {transfer.id} has no file number {file_no}")
+    entry = manifest.files[file_no]
+    total = chunk_count(entry.size, transfer.chunk_size)
+    if not 0 <= index < total:
+        raise EvidenceError(f"file {file_no} has {total} chunks: there is no chunk {index}")
+    digest = sha256_hex(body)
+    if transfer.status != "receiving":
+        if transfer.status == "verified":
+            return ChunkResult(transfer_status(session, transfer), [])
+        raise Conflict(f"transfer {transfer.id} was refused: {'; '.join(package.problems)}")
+    have = confirmed_counts(session, transfer).get(file_no, 0)
+    if index < have:
+        row = session.execute(
+            select(EvidenceChunk).where(
+                EvidenceChunk.transfer_id == transfer.id,
+                EvidenceChunk.file_no == file_no,
+                EvidenceChunk.seq == index,
+            )
+        ).scalar_one()
+        if row.sha256 != digest:
+            raise Conflict(f"chunk {index} of file {file_no} was already confirmed differently")
+        return ChunkResult(transfer_status(session, transfer), [])
+    if index > have:
+        raise Conflict(f"chunk {have} of file {file_no} is expected next, not {index}")
+    final = index == total - 1
+    if len(body) > transfer.chunk_size + TAG_SIZE:
+        raise EvidenceError("chunk larger than the transfer's chunk size")
+    cipher_for(transfer, file_no, entry.path).decrypt_chunk(index, body, final)
+    blobs(node).put_bytes(body)
+    session.add(
+        EvidenceChunk(
+            transfer_id=transfer.id, file_no=file_no, seq=index, sha256=digest, size=len(body)
+        )
+    )
+    session.flush()
+    discard: list[str] = []
+    if final and _complete(session, transfer, manifest):
+        discard = finish(session, node, transfer, package, manifest)
+    return ChunkResult(transfer_status(session, transfer), discard)
+
+
+def _complete(session: Session, transfer: EvidenceTransfer, manifest: Manifest) -> bool:
+    counts = confirmed_counts(session, transfer)
+    return all(
+        counts.get(n, 0) == chunk_count(e.size, transfer.chunk_size)
+        for n, e in enumerate(manifest.files)
+    )
+
+
+class _PlainReader:
+    """A file-like view of a file's decrypted chunks, read one chunk at a time."""
+
+    def __init__(self, store: BlobStore, cipher: ChunkCipher, digests: list[str]) -> None:
+        self._chunks = self._iterate(store, cipher, digests)
+        self._buffer = b""
+
+    @staticmethod
+    def _iterate(store: BlobStore, cipher: ChunkCipher, digests: list[str]) -> Iterator[bytes]:
+        for index, digest in enumerate(digests):
+            with store.open(digest, verify=False) as sealed:
+                yield cipher.decrypt_chunk(index, sealed.read(), index == len(digests) - 1)
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes (at most one chunk at a time, so nothing is buffered twice)."""
+        if not self._buffer:
+            self._buffer = next(self._chunks, b"")
+        if size < 0 or size >= len(self._buffer):
+            out, self._buffer = self._buffer, b""
+        else:
+            out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return out
+
+
+def finish(
+    session: Session,
+    node: Node,
+    transfer: EvidenceTransfer,
+    package: EvidencePackage,
+    manifest: Manifest,
+) -> list[str]:
+    """All chunks are in: decrypt each file into the blob store, check it against the manifest,
+    record `received` and — only if everything matches — `verified`, and tell the sender.
+    Returns the chunk blobs to delete once the transaction has committed."""
+    if not _complete(session, transfer, manifest):
+        return []
+    store = blobs(node)
+    problems: list[str] = []
+    chunk_digests: list[str] = []
+    for file_no, entry in enumerate(manifest.files):
+        digests = list(
+            session.execute(
+                select(EvidenceChunk.sha256)
+                .where(EvidenceChunk.transfer_id == transfer.id, EvidenceChunk.file_no == file_no)
+                .order_by(EvidenceChunk.seq)
+            ).scalars()
+        )
+        chunk_digests.extend(digests)
+        reader = _PlainReader(store, cipher_for(transfer, file_no, entry.path), digests)
+        try:
+            digest = store.put_stream(reader)  # type: ignore[arg-type]
+        except EvidenceError as exc:
+            problems.append(f"file {FILES_DIR}/{entry.path}: {exc.message}")
+            continue
+        if digest != entry.sha256:
+            problems.append(f"file {FILES_DIR}/{entry.path}: SHA-256 differs from the manifest")
+            if not _needed_elsewhere(session, digest):
+                store.delete(digest)
+    user = system_user(node)
+    record_custody(
+        session,
+        node,
+        package,
+        CustodyAction.RECEIVED,
+        user,
+        {
+            "from": transfer.peer,
+            "transfer": transfer.id,
+            "files": package.file_count,
+            "bytes": package.total_size,
+        },
+    )
+    now = utc_now()
+    transfer.completed_at = now
+    if problems:
+        package.status = transfer.status = "rejected"
+        package.problems = problems
+    else:
+        record_custody(
+            session,
+            node,
+            package,
+            CustodyAction.VERIFIED,
+            user,
+            {
+                "merkle_root": manifest.merkle_root,
+                "files": package.file_count,
+                "manifest_sha256": sha256_hex(package.manifest_token),
+            },
+        )
+        package.status = transfer.status = "verified"
+        package.verified_at = now
+    transfer.keys = []
+    session.execute(delete(EvidenceChunk).where(EvidenceChunk.transfer_id == transfer.id))
+    outbox.enqueue(
+        session,
+        node,
+        transfer.peer,
+        transfer.conversation_id,
+        RECEIVED_MESSAGE,
+        {
+            "transfer_id": transfer.id,
+            "package_id": package.id,
+            "verified": not problems,
+            "problems": problems,
+            "custody": chain(session, package.id)[-2 if not problems else -1 :],
+        },
+    )
+    audit.record(
+        session,
+        f"evidence:transfer:{package.status}",
+        user,
+        transfer.id,
+        package=package.id,
+        problems=len(problems),
+    )
+    return chunk_digests
+
+
+def _needed_elsewhere(session: Session, digest: str) -> bool:
+    """Whether a blob is a file of some package already held (so it must not be deleted)."""
+    for token in session.execute(
+        select(EvidencePackage.manifest_token).where(EvidencePackage.status == "verified")
+    ).scalars():
+        if any(e.sha256 == digest for e in read_manifest_unverified(token)[1].files):
+            return True
+    return False
+
+
+def receive_received(session: Session, node: Node, opened: OpenedEnvelope) -> None:
+    """Inbox handler: the receiver says whether the package verified on its side."""
+    payload = opened.payload
+    transfer = session.get(EvidenceTransfer, str(payload.get("transfer_id")))
+    if transfer is None or transfer.direction != "out":
+        raise NotFound(f"no outgoing transfer {payload.get('transfer_id')} on this node")
+    if transfer.peer != opened.header.sender:
+        raise WrongParty(f"{opened.header.sender} was not the receiver of this transfer")
+    transfer.status = "verified" if payload.get("verified") is True else "rejected"
+    transfer.completed_at = utc_now()
+    audit.record(
+        session,
+        f"evidence:transfer:peer-{transfer.status}",
+        opened.header.sender,
+        transfer.id,
+        package=transfer.package_id,
+    )
+
+
+# ---------------------------------------------------------------------------- use
+
+
+def open_package(
+    session: Session,
+    node: Node,
+    package_id: str,
+    user: str,
+    acknowledge_conditions: bool,
+    proceeding: str = "",
+    details: dict[str, DetailValue] | None = None,
+) -> EvidencePackage:
+    """Open a verified package: for a package supplied by another party, only after the user
+    acknowledges its conditions, and only for a permitted proceeding. Recorded as `opened`."""
+    package = get_package(session, package_id)
+    if package.status != "verified":
+        raise NotVerified(
+            f"package {package.id} is {package.status}: nobody may open it before it is verified"
+            " against its manifest"
+        )
+    if package.supplier:
+        if not acknowledge_conditions:
+            raise ConditionsNotAcknowledged(
+                f"package {package.id} was supplied by {package.supplier} under conditions;"
+                " acknowledge them to open it. Conditions: "
+                f"{package.conditions or 'none stated'}; permitted proceedings: "
+                f"{', '.join(package.permitted_proceedings) or 'none named'}",
+                conditions=package.conditions,
+                permitted_proceedings=package.permitted_proceedings,
+            )
+        if package.permitted_proceedings and proceeding not in package.permitted_proceedings:
+            raise UseNotPermitted(
+                f"package {package.id} may only be used in: "
+                f"{'; '.join(package.permitted_proceedings)} (name one as the proceeding)",
+                field="proceeding",
+            )
+    record_custody(
+        session,
+        node,
+        package,
+        CustodyAction.OPENED,
+        user,
+        {
+            "proceeding": proceeding[:500],
+            "conditions_acknowledged": acknowledge_conditions,
+            "conditions_sha256": sha256_hex(package.conditions.encode("utf-8")),
+            **(details or {}),
+        },
+    )
+    _use(session, package, "opened", qualified(node, user), proceeding=proceeding)
+    return package
+
+
+def read_file(
+    session: Session, node: Node, package_id: str, path: str, user: str
+) -> tuple[BinaryIO, int]:
+    """A verified file's content for a user who has opened the package (blob re-hashed)."""
+    package = get_package(session, package_id)
+    if package.status != "verified":
+        raise NotVerified(f"package {package.id} is not verified")
+    opened = session.execute(
+        select(EvidenceUse.id).where(
+            EvidenceUse.package_id == package.id,
+            EvidenceUse.use == "opened",
+            EvidenceUse.user == qualified(node, user),
+        )
+    ).first()
+    if opened is None:
+        raise ConditionsNotAcknowledged(
+            f"open package {package.id} first (acknowledging its conditions)"
+        )
+    entry = next((e for e in manifest_of(package).files if e.path == path), None)
+    if entry is None:
+        raise NotFound(f"package {package.id} has no file {path}", field="path")
+    return blobs(node).open(entry.sha256, verify=True), entry.size
+
+
+def export_package(
+    session: Session, node: Node, package_id: str, out: Path, on_bytes: ByteProgress | None = None
+) -> Path:
+    """Write the package as a folder (manifest, this node's custody chain, files) that
+    `comity evidence verify` checks offline. Call after `open_package`."""
+    package = get_package(session, package_id)
+    if package.status != "verified":
+        raise NotVerified(f"package {package.id} is not verified")
+    if out.exists() and any(out.iterdir()):
+        raise EvidenceError(f"{out} already exists and is not empty: choose a new folder")
+    store = blobs(node)
+    for entry in manifest_of(package).files:
+        target = out / FILES_DIR / entry.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with store.open(entry.sha256, verify=True) as source, target.open("xb") as sink:
+            while block := source.read(4 * 1024 * 1024):
+                sink.write(block)
+                if on_bytes is not None:
+                    on_bytes(len(block))
+    (out / MANIFEST_NAME).write_text(package.manifest_token + "\n", encoding="ascii")
+    lines = "".join(custody_line(t) + "\n" for t in chain(session, package.id))
+    (out / CUSTODY_NAME).write_text(lines, encoding="ascii")
+    return out
+
+
+def request_consent(
+    session: Session, node: Node, package_id: str, user: str, recipient: str, purpose: str
+) -> EvidenceConsent:
+    """Ask the supplier for consent to pass the package on to `recipient`."""
+    package = get_package(session, package_id)
+    if not package.supplier:
+        raise EvidenceError(f"package {package.id} is this node's own: no consent is needed")
+    consent = EvidenceConsent(
+        id=str(uuid.uuid4()),
+        package_id=package.id,
+        holder=node.participant_id,
+        supplier=package.supplier,
+        recipient=recipient,
+        purpose=purpose,
+        status="requested",
+        requested_by=qualified(node, user),
+    )
+    session.add(consent)
+    session.flush()
+    outbox.enqueue(
+        session,
+        node,
+        package.supplier,
+        package.case_id,
+        CONSENT_REQUEST_MESSAGE,
+        {
+            "consent_id": consent.id,
+            "package_id": package.id,
+            "recipient": recipient,
+            "purpose": purpose,
+            "requested_by": consent.requested_by,
+        },
+    )
+    audit.record(
+        session,
+        "evidence:consent:requested",
+        consent.requested_by,
+        consent.id,
+        package=package.id,
+        recipient=recipient,
+    )
+    return consent
+
+
+def receive_consent_request(session: Session, node: Node, opened: OpenedEnvelope) -> None:
+    payload = opened.payload
+    package_id = str(payload.get("package_id"))
+    sent = session.execute(
+        select(EvidenceTransfer.id).where(
+            EvidenceTransfer.package_id == package_id,
+            EvidenceTransfer.direction == "out",
+            EvidenceTransfer.peer == opened.header.sender,
+        )
+    ).first()
+    if sent is None:
+        raise WrongParty(f"this node did not supply package {package_id} to {opened.header.sender}")
+    consent = EvidenceConsent(
+        id=str(uuid.UUID(str(payload.get("consent_id")))),
+        package_id=package_id,
+        holder=opened.header.sender,
+        supplier=node.participant_id,
+        recipient=str(payload.get("recipient", ""))[:200],
+        purpose=str(payload.get("purpose", ""))[:5000],
+        status="requested",
+        requested_by=str(payload.get("requested_by", ""))[:200],
+    )
+    session.add(consent)
+    session.flush()
+    audit.record(
+        session, "evidence:consent:asked", opened.header.sender, consent.id, package=package_id
+    )
+
+
+def decide_consent(
+    session: Session, node: Node, consent_id: str, user: str, granted: bool, conditions: str = ""
+) -> EvidenceConsent:
+    """The supplier grants or refuses a consent asked of it; the holder is told."""
+    consent = session.get(EvidenceConsent, consent_id)
+    if consent is None or consent.supplier != node.participant_id:
+        raise NotFound(f"no consent request {consent_id} asked of this node")
+    if consent.status != "requested":
+        raise Conflict(f"consent {consent_id} was already {consent.status}")
+    consent.status = "granted" if granted else "refused"
+    consent.conditions = conditions
+    consent.decided_by = qualified(node, user)
+    consent.decided_at = utc_now()
+    package = session.get(EvidencePackage, consent.package_id)
+    conversation = package.case_id if package is not None else consent.package_id
+    transfer = session.execute(
+        select(EvidenceTransfer)
+        .where(
+            EvidenceTransfer.package_id == consent.package_id,
+            EvidenceTransfer.direction == "out",
+            EvidenceTransfer.peer == consent.holder,
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+    if transfer is not None:
+        conversation = transfer.conversation_id
+    outbox.enqueue(
+        session,
+        node,
+        consent.holder,
+        conversation,
+        CONSENT_MESSAGE,
+        {
+            "consent_id": consent.id,
+            "package_id": consent.package_id,
+            "granted": granted,
+            "conditions": conditions,
+            "decided_by": consent.decided_by,
+        },
+    )
+    audit.record(
+        session,
+        f"evidence:consent:{consent.status}",
+        consent.decided_by,
+        consent.id,
+        package=consent.package_id,
+    )
+    return consent
+
+
+def receive_consent(session: Session, node: Node, opened: OpenedEnvelope) -> None:
+    payload = opened.payload
+    consent = session.get(EvidenceConsent, str(payload.get("consent_id")))
+    if consent is None or consent.holder != node.participant_id:
+        raise NotFound(f"no consent request {payload.get('consent_id')} from this node")
+    if consent.supplier != opened.header.sender:
+        raise WrongParty(f"{opened.header.sender} is not the supplier asked for this consent")
+    consent.status = "granted" if payload.get("granted") is True else "refused"
+    consent.conditions = str(payload.get("conditions", ""))[:5000]
+    consent.decided_by = str(payload.get("decided_by", ""))[:200]
+    consent.decided_at = utc_now()
+    audit.record(
+        session,
+        f"evidence:consent:answer-{consent.status}",
+        opened.header.sender,
+        consent.id,
+        package=consent.package_id,
+    )
+
+
+def disclose(
+    session: Session,
+    node: Node,
+    package_id: str,
+    user: str,
+    recipient: str,
+    proceeding: str = "",
+    exculpatory: bool = False,
+    notice: str = "prior",
+    note: str = "",
+) -> EvidenceUse:
+    """Record a disclosure of the package to `recipient`. Material supplied by another party:
+    exculpatory disclosure needs notice to the supplier (sent here; `prior`, or `after` where
+    prior notice was impossible); any other disclosure needs the supplier's consent."""
+    package = get_package(session, package_id)
+    if package.status != "verified":
+        raise NotVerified(f"package {package.id} is not verified")
+    if notice not in ("prior", "after"):
+        raise EvidenceError("notice is 'prior' or 'after'", field="notice")
+    if package.supplier:
+        if exculpatory:
+            outbox.enqueue(
+                session,
+                node,
+                package.supplier,
+                package.case_id,
+                NOTICE_MESSAGE,
+                {
+                    "package_id": package.id,
+                    "kind": "exculpatory-disclosure",
+                    "recipient": recipient,
+                    "timing": notice,
+                    "proceeding": proceeding,
+                    "note": note[:2000],
+                    "by": qualified(node, user),
+                },
+            )
+        elif granted_consent(session, package.id, recipient) is None:
+            raise ConsentRequired(
+                f"disclosing package {package.id} to {recipient} needs the consent of"
+                f" {package.supplier}, unless it is exculpatory (then with notice)"
+            )
+    record_custody(
+        session,
+        node,
+        package,
+        CustodyAction.DISCLOSED,
+        user,
+        {
+            "to": recipient[:200],
+            "exculpatory": exculpatory,
+            "notice": notice if exculpatory and package.supplier else None,
+        },
+    )
+    return _use(
+        session,
+        package,
+        "disclosed-exculpatory" if exculpatory else "disclosed",
+        qualified(node, user),
+        proceeding,
+        recipient,
+        note,
+    )
+
+
+def receive_notice(session: Session, node: Node, opened: OpenedEnvelope) -> None:
+    payload = opened.payload
+    audit.record(
+        session,
+        "evidence:notice:received",
+        opened.header.sender,
+        str(payload.get("package_id", ""))[:200],
+        kind=str(payload.get("kind", ""))[:40],
+        timing=str(payload.get("timing", ""))[:10],
+        recipient=str(payload.get("recipient", ""))[:200],
+    )
+
+
+def request_use_report(
+    session: Session, node: Node, package_id: str, user: str
+) -> list[EvidenceUseReport]:
+    """Ask every party this node supplied the package to for a report of its uses."""
+    holders = sorted({t.peer for t in transfers_of(session, package_id) if t.direction == "out"})
+    if not holders:
+        raise NotFound(f"this node supplied package {package_id} to nobody")
+    reports = []
+    for holder in holders:
+        transfer = next(t for t in transfers_of(session, package_id) if t.peer == holder)
+        report = EvidenceUseReport(
+            id=str(uuid.uuid4()),
+            package_id=package_id,
+            holder=holder,
+            requested_by=qualified(node, user),
+        )
+        session.add(report)
+        session.flush()
+        outbox.enqueue(
+            session,
+            node,
+            holder,
+            transfer.conversation_id,
+            USE_REPORT_REQUEST_MESSAGE,
+            {"report_id": report.id, "package_id": package_id},
+        )
+        reports.append(report)
+    audit.record(session, "evidence:use-report:requested", qualified(node, user), package_id)
+    return reports
+
+
+def use_view(use: EvidenceUse) -> dict[str, Any]:
+    return {
+        "use": use.use,
+        "user": use.user,
+        "proceeding": use.proceeding,
+        "recipient": use.recipient,
+        "note": use.note,
+        "at": format_time(use.at),
+    }
+
+
+def receive_use_report_request(session: Session, node: Node, opened: OpenedEnvelope) -> None:
+    """Inbox handler: answer the supplier with every recorded use of its package."""
+    payload = opened.payload
+    package = session.get(EvidencePackage, str(payload.get("package_id")))
+    if package is None or package.supplier != opened.header.sender:
+        raise WrongParty(
+            f"{opened.header.sender} did not supply package {payload.get('package_id')}"
+        )
+    outbox.enqueue(
+        session,
+        node,
+        opened.header.sender,
+        opened.header.conversation_id,
+        USE_REPORT_MESSAGE,
+        {
+            "report_id": str(payload.get("report_id")),
+            "package_id": package.id,
+            "uses": [use_view(u) for u in uses_of(session, package.id)],
+        },
+    )
+    audit.record(session, "evidence:use-report:sent", node.participant_id, package.id)
+
+
+def receive_use_report(session: Session, node: Node, opened: OpenedEnvelope) -> None:
+    payload = opened.payload
+    report = session.get(EvidenceUseReport, str(payload.get("report_id")))
+    if report is None or report.holder != opened.header.sender:
+        raise NotFound(f"no use report {payload.get('report_id')} asked of {opened.header.sender}")
+    uses = payload.get("uses")
+    if not isinstance(uses, list):
+        raise MalformedEnvelope("a use report lists the uses")
+    report.uses = uses
+    report.received_at = utc_now()
+    audit.record(
+        session,
+        "evidence:use-report:received",
+        opened.header.sender,
+        report.id,
+        package=report.package_id,
+        uses=len(uses),
+    )
+
+
+def message_handlers() -> dict[str, MessageHandler]:
+    return {
+        OFFER_MESSAGE: receive_offer,
+        RECEIVED_MESSAGE: receive_received,
+        CONSENT_REQUEST_MESSAGE: receive_consent_request,
+        CONSENT_MESSAGE: receive_consent,
+        NOTICE_MESSAGE: receive_notice,
+        USE_REPORT_REQUEST_MESSAGE: receive_use_report_request,
+        USE_REPORT_MESSAGE: receive_use_report,
+    }

@@ -1,0 +1,266 @@
+"""The bulk of an evidence transfer: encrypted chunks pushed from sender to receiver over
+HTTP, each request signed by the sending node, resumable from the last chunk the receiver
+confirmed. Memory stays at one chunk whatever the file size.
+
+    GET /v1/evidence/transfers/{transfer}/status                     -> confirmed chunks per file
+    PUT /v1/evidence/transfers/{transfer}/files/{n}/chunks/{index}   <- one sealed chunk
+
+Each request carries `Comity-Evidence-Signature`: a compact JWS (`comity-evidence-chunk+jws`)
+by the sending node over {op, transfer_id, file, index, sha256 of the body, sender, recipient,
+at}. The receiver checks it with the sender's directory key, then authenticates the chunk with
+the file's content key (from the `evidence-offer` envelope) before confirming it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session
+
+from comity.directory import service as directory_service
+from comity.evidence import service
+from comity.evidence.chunks import chunk_count
+from comity.evidence.errors import EvidenceError
+from comity.evidence.manifest import ByteProgress
+from comity.evidence.models import EvidenceTransfer
+from comity.kit.clock import ensure_utc, utc_now
+from comity.kit.errors import Unauthorized
+from comity.kit.jsonutil import sha256_hex
+from comity.nodes.runtime import Node
+from comity.protocol.envelope import format_time, parse_time
+from comity.protocol.errors import BadSignature, MalformedEnvelope, RevokedKey, UnknownSenderKey
+from comity.protocol.signed import read_unverified, sign_document, verify_document
+
+SIGNATURE_HEADER = "Comity-Evidence-Signature"
+CHUNK_TYP = "comity-evidence-chunk+jws"
+MAX_REQUEST_AGE = timedelta(hours=1)
+
+
+class TransferInterrupted(EvidenceError):
+    status_code = 503
+    code = "evidence_transfer_interrupted"
+
+
+def sign_request(
+    node: Node,
+    recipient: str,
+    op: str,
+    transfer_id: str,
+    file_no: int | None = None,
+    index: int | None = None,
+    body: bytes | None = None,
+) -> str:
+    payload = {
+        "op": op,
+        "transfer_id": transfer_id,
+        "file": file_no,
+        "index": index,
+        "sha256": sha256_hex(body) if body is not None else None,
+        "sender": node.participant_id,
+        "recipient": recipient,
+        "at": format_time(utc_now()),
+    }
+    return sign_document(CHUNK_TYP, node.participant_id, payload, node.keyring.signing_key())
+
+
+def check_request(
+    session: Session,
+    node: Node,
+    token: str | None,
+    transfer: EvidenceTransfer,
+    op: str,
+    file_no: int | None = None,
+    index: int | None = None,
+    body: bytes | None = None,
+) -> None:
+    """Refuse (401) a transfer request not signed by the transfer's sender for exactly this."""
+    if not token:
+        raise Unauthorized(f"send '{SIGNATURE_HEADER}': a JWS by the sending node")
+    try:
+        header, payload = read_unverified(token)
+        at = parse_time(str(payload["at"]))
+    except (MalformedEnvelope, KeyError, ValueError):
+        raise Unauthorized("the transfer signature is not a signed document") from None
+    now = utc_now()
+    if (
+        not now - MAX_REQUEST_AGE
+        <= ensure_utc(at)
+        <= now + timedelta(seconds=node.settings.clock_skew_seconds)
+    ):
+        raise Unauthorized("the transfer signature is too old or dated in the future")
+    directory = directory_service.current(session)
+    try:
+        signed = verify_document(
+            token,
+            CHUNK_TYP,
+            lambda who, kid: directory_service.verification_key(directory, who, kid, at),
+        )
+    except (BadSignature, MalformedEnvelope, UnknownSenderKey, RevokedKey) as exc:
+        raise Unauthorized(f"transfer signature refused: {exc.message}") from None
+    expected = {
+        "op": op,
+        "transfer_id": transfer.id,
+        "file": file_no,
+        "index": index,
+        "sha256": sha256_hex(body) if body is not None else None,
+        "sender": transfer.peer,
+        "recipient": node.participant_id,
+    }
+    if signed.issuer != transfer.peer or header.get("iss") != transfer.peer:
+        raise Unauthorized(f"only {transfer.peer} may send chunks of transfer {transfer.id}")
+    wrong = [name for name, value in expected.items() if signed.payload.get(name) != value]
+    if wrong:
+        raise Unauthorized(
+            f"the transfer signature does not cover this request ({', '.join(wrong)} differ)"
+        )
+
+
+@dataclass
+class _Plan:
+    transfer_id: str
+    peer: str
+    endpoint: str
+    chunk_size: int
+    files: list[tuple[int, str, int, str]]  # file number, path, size, sha256
+
+
+def _plan(node: Node, transfer_id: str) -> _Plan:
+    with node.sessions() as session:
+        transfer = service.get_transfer(session, transfer_id)
+        if transfer.direction != "out":
+            raise EvidenceError(f"transfer {transfer_id} is not an outgoing transfer")
+        package = service.get_package(session, transfer.package_id)
+        manifest = service.manifest_of(package)
+        endpoint = directory_service.endpoint(directory_service.current(session), transfer.peer)
+        return _Plan(
+            transfer.id,
+            transfer.peer,
+            endpoint,
+            transfer.chunk_size,
+            [(n, e.path, e.size, e.sha256) for n, e in enumerate(manifest.files)],
+        )
+
+
+def remote_status(
+    node: Node, client: httpx.Client, plan: _Plan, wait_seconds: float = 0.0
+) -> dict[str, Any]:
+    """The receiver's confirmed chunks; waits up to `wait_seconds` for the offer to arrive."""
+    deadline = time.monotonic() + wait_seconds
+    url = f"{plan.endpoint}/v1/evidence/transfers/{plan.transfer_id}/status"
+    while True:
+        headers = {SIGNATURE_HEADER: sign_request(node, plan.peer, "status", plan.transfer_id)}
+        try:
+            response = client.get(
+                url, headers=headers, timeout=node.settings.delivery_timeout_seconds
+            )
+        except httpx.HTTPError as exc:
+            response = None
+            reason = f"{plan.peer} cannot be reached: {type(exc).__name__}"
+        if response is not None and response.status_code == 200:
+            status: dict[str, Any] = response.json()
+            return status
+        if response is not None:
+            reason = _reason(response)
+            if response.status_code != 404:
+                raise TransferInterrupted(f"{plan.peer} refused the status request: {reason}")
+        if time.monotonic() >= deadline:
+            raise TransferInterrupted(
+                f"{plan.peer} does not know transfer {plan.transfer_id} yet ({reason}); the offer"
+                " is delivered by the node's worker — send again later to resume"
+            )
+        time.sleep(0.2)
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("message", response.status_code))
+    except ValueError:
+        return f"HTTP {response.status_code}"
+
+
+def push(
+    node: Node,
+    transfer_id: str,
+    client: httpx.Client | None = None,
+    on_bytes: ByteProgress | None = None,
+    wait_seconds: float = 30.0,
+    attempts: int = 3,
+) -> dict[str, Any]:
+    """Send the chunks the receiver has not confirmed yet, file by file, in order; returns the
+    receiver's final status. Run again after an interruption: it resumes where the receiver's
+    confirmation stopped and never re-sends a confirmed chunk."""
+    own_client = client is None
+    http = client or httpx.Client()
+    try:
+        plan = _plan(node, transfer_id)
+        status = remote_status(node, http, plan, wait_seconds)
+        with node.sessions() as session:
+            transfer = service.get_transfer(session, transfer_id)
+            ciphers = [service.cipher_for(transfer, n, path) for n, path, _, _ in plan.files]
+        store = service.blobs(node)
+        for (file_no, _path, size, digest), cipher in zip(plan.files, ciphers, strict=True):
+            total = chunk_count(size, plan.chunk_size)
+            start = int(status["files"][file_no]["confirmed"])
+            if on_bytes is not None and start:
+                on_bytes(min(size, start * plan.chunk_size))
+            if start >= total:
+                continue
+            with store.open(digest, verify=False) as source:
+                source.seek(start * plan.chunk_size)
+                for index in range(start, total):
+                    plain = source.read(plan.chunk_size)
+                    sealed = cipher.encrypt_chunk(index, plain, index == total - 1)
+                    status = _put(node, http, plan, file_no, index, sealed, attempts)
+                    if on_bytes is not None:
+                        on_bytes(len(plain))
+        return status
+    finally:
+        if own_client:
+            http.close()
+
+
+def _put(
+    node: Node,
+    client: httpx.Client,
+    plan: _Plan,
+    file_no: int,
+    index: int,
+    sealed: bytes,
+    attempts: int,
+) -> dict[str, Any]:
+    url = f"{plan.endpoint}/v1/evidence/transfers/{plan.transfer_id}/files/{file_no}/chunks/{index}"
+    reason = ""
+    for attempt in range(attempts):
+        headers = {
+            SIGNATURE_HEADER: sign_request(
+                node, plan.peer, "chunk", plan.transfer_id, file_no, index, sealed
+            ),
+            "content-type": "application/octet-stream",
+        }
+        try:
+            response = client.put(
+                url, content=sealed, headers=headers, timeout=node.settings.delivery_timeout_seconds
+            )
+        except httpx.HTTPError as exc:
+            reason = f"{plan.peer} cannot be reached: {type(exc).__name__}"
+        else:
+            if response.status_code == 200:
+                result: dict[str, Any] = response.json()
+                return result
+            reason = _reason(response)
+            if response.status_code < 500:
+                raise TransferInterrupted(
+                    f"{plan.peer} refused chunk {index} of file {file_no}: {reason}"
+                )
+        time.sleep(min(2.0, 0.1 * 2**attempt))
+    raise TransferInterrupted(
+        f"transfer {plan.transfer_id} interrupted at chunk {index} of file {file_no} ({reason});"
+        " send again to resume from the last confirmed chunk"
+    )
+
+
+__all__ = ["SIGNATURE_HEADER", "TransferInterrupted", "check_request", "push"]
