@@ -27,9 +27,10 @@ from comity.evidence.models import EvidenceChunk
 from comity.evidence.package import seal_folder
 from comity.evidence.transfer import TransferInterrupted
 from comity.kit.db import transaction
+from comity.messaging import delivery
 from comity.nodes.runtime import Node
 from comity.transport.app import create_app
-from comity.transport.worker import Worker
+from comity.transport.wiring import delivery_hooks
 from tests.support import LiveServer, World
 
 CHUNK = 64 * 1024
@@ -48,12 +49,11 @@ class Pair:
 
     def deliver(self, node: Node) -> None:
         """Deliver everything `node` has queued, over HTTP, until nothing is left."""
-        worker = Worker(node)
-        try:
-            while worker.run_once():
-                pass
-        finally:
-            worker.stop()
+        hooks = delivery_hooks()
+        with httpx.Client() as client:
+            while leases := delivery.lease_due(node, "evidence-test"):
+                for lease in leases:
+                    delivery.deliver(node, client, lease, hooks)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ class Case(Base):
     __table_args__ = (
         CheckConstraint(status_check("side", ["requesting", "requested"]), name="side"),
         Index("ix_cases_state", "state"),
+        Index("ix_cases_linked_to", "linked_to"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -37,6 +38,19 @@ class Case(Base):
     state_at: Mapped[datetime] = mapped_column(default=utc_now)
     retrieved_at: Mapped[datetime | None] = mapped_column(default=None)
     act_count: Mapped[int] = mapped_column(Integer, default=0)
+    conditions: Mapped[dict[str, Any]] = mapped_column(
+        default=dict,
+        doc="Conditions on use: 'proposed' while open, then 'accepted' (they bind, UNTOC 18(19))",
+    )
+    consulted_at: Mapped[datetime | None] = mapped_column(
+        default=None, doc="When the requested party consulted (UNTOC 18(26), Budapest 27(6))"
+    )
+    linked_to: Mapped[str | None] = mapped_column(
+        String(36), default=None, doc="The preservation request this follow-up request keeps alive"
+    )
+    deadline_at: Mapped[datetime | None] = mapped_column(
+        default=None, doc="A deadline the requesting party gave with reasons (UNTOC 18(24))"
+    )
 
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", lazy="raise", order_by="CaseEvent.seq"

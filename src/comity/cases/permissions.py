@@ -9,13 +9,27 @@ OFFICIALS = frozenset({"central-authority-officer", "duty-officer"})
 
 CREATE_ROLES = OFFICIALS | {"drafter"}
 READ_ROLES = OFFICIALS | {"drafter", "authorising-officer", "provider-responder"}
+RESPONDERS = OFFICIALS | {"provider-responder"}
 ACT_ROLES: dict[Act, frozenset[str]] = {
     Act.SUBMIT: OFFICIALS | {"authorising-officer"},
-    Act.ACKNOWLEDGE: OFFICIALS | {"provider-responder"},
-    Act.ACCEPT: OFFICIALS | {"provider-responder"},
-    Act.REFUSE: OFFICIALS | {"provider-responder"},
-    Act.EXECUTE: OFFICIALS | {"provider-responder"},
+    Act.ACKNOWLEDGE: RESPONDERS,
+    Act.REQUEST_INFORMATION: RESPONDERS,
+    Act.PROVIDE_INFORMATION: OFFICIALS | {"drafter"},
+    Act.ACCEPT: RESPONDERS,
+    Act.PROPOSE_CONDITIONS: OFFICIALS,
+    Act.ACCEPT_CONDITIONS: OFFICIALS | {"authorising-officer"},
+    Act.DECLINE_CONDITIONS: OFFICIALS | {"authorising-officer"},
+    Act.CONSULT: OFFICIALS,
+    Act.POSTPONE: OFFICIALS,
+    Act.REFUSE: RESPONDERS,
+    Act.EXECUTE_PARTIALLY: RESPONDERS,
+    Act.EXECUTE: RESPONDERS,
+    Act.STATUS_QUERY: OFFICIALS | {"drafter"},
+    Act.STATUS_REPORT: RESPONDERS,
+    Act.EXTEND: RESPONDERS,
+    Act.CONFIRM_FORMALLY: OFFICIALS | {"authorising-officer"},
     Act.WITHDRAW: OFFICIALS | {"authorising-officer"},
+    Act.NOTIFY_DISCLOSURE: OFFICIALS,
     Act.CLOSE: OFFICIALS | {"authorising-officer", "provider-responder"},
 }
 

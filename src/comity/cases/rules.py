@@ -1,22 +1,55 @@
-"""Kind-specific checks on acts, from the law data (never hard-coded law)."""
+"""Kind-specific checks on acts and their effects on the request, from the law data and the
+procedural data (never hard-coded law). Run on both nodes: the sender before it sends, the
+receiver when the act arrives, so both refuse the same act with the same error."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from comity.cases.models import Case
+from comity.cases.procedure import consultation_rule, procedure
 from comity.directory import service as directory_service
 from comity.kit.clock import utc_now
 from comity.kit.errors import ComityError
-from comity.protocol.acts import AcceptBody, Act, ActBody, RefuseBody
+from comity.protocol.acts import (
+    AcceptBody,
+    Act,
+    ActBody,
+    ConditionsBody,
+    ExtendBody,
+    PostponeBody,
+    RefuseBody,
+)
 from comity.protocol.errors import InvalidActBody
+
+DEFAULT_INSTRUMENT = "budapest"
 
 
 class UnknownParty(ComityError):
     status_code = 422
     code = "unknown_party"
+
+
+class ConsultationRequired(ComityError):
+    """The instrument requires consulting the requesting party before this act."""
+
+    status_code = 409
+    code = "consultation_required"
+
+
+class ConditionsMismatch(ComityError):
+    status_code = 409
+    code = "conditions_mismatch"
+
+
+class ConsentRequired(ComityError):
+    """Information supplied on conditions may not be passed on without the supplier's consent."""
+
+    status_code = 409
+    code = "consent_required"
 
 
 def check_counterpart(session: Session, us: str, counterpart: str) -> None:
@@ -29,38 +62,141 @@ def check_counterpart(session: Session, us: str, counterpart: str) -> None:
         )
 
 
+def instrument_of(case: Case) -> str:
+    return case.instrument or DEFAULT_INSTRUMENT
+
+
 def preservation_minimum_days(instrument: str) -> int:
     from comity import law
 
-    return law.preservation_minimum_days(instrument or "budapest")
+    return law.preservation_minimum_days(instrument or DEFAULT_INSTRUMENT)
+
+
+def _check_preserved_until(case: Case, until: Any) -> None:
+    minimum = preservation_minimum_days(case.instrument)
+    if until is None:
+        raise InvalidActBody(
+            "accepting a preservation request needs 'preserved_until'", field="preserved_until"
+        )
+    earliest = (utc_now() + timedelta(days=minimum)).date()
+    if until < earliest:
+        raise InvalidActBody(
+            f"data must be preserved for at least {minimum} days under {instrument_of(case)}"
+            f" (until {earliest.isoformat()} or later)",
+            field="preserved_until",
+        )
+
+
+def _check_consulted(case: Case, act: Act) -> None:
+    rule = consultation_rule(instrument_of(case), case.kind, act.value)
+    if rule is not None and case.consulted_at is None:
+        raise ConsultationRequired(
+            f"{rule.citation}: consult the requesting party (act 'consult') and consider partial"
+            f" or conditional execution before you {act.value}",
+            article=rule.citation,
+        )
 
 
 def check_act(case: Case, act: Act, body: ActBody) -> None:
     """Refuse an act whose content the applicable law does not allow."""
+    from comity import law
+
     if case.kind == "preservation" and act is Act.ACCEPT:
         if not isinstance(body, AcceptBody):
             raise InvalidActBody("accept needs an accept body")
-        minimum = preservation_minimum_days(case.instrument)
-        if body.preserved_until is None:
-            raise InvalidActBody(
-                "accepting a preservation request needs 'preserved_until'",
-                field="preserved_until",
-            )
-        earliest = (utc_now() + timedelta(days=minimum)).date()
-        if body.preserved_until < earliest:
-            raise InvalidActBody(
-                f"data must be preserved for at least {minimum} days under {case.instrument}"
-                f" (until {earliest.isoformat()} or later)",
-                field="preserved_until",
-            )
+        _check_preserved_until(case, body.preserved_until)
     if act is Act.REFUSE:
         if not isinstance(body, RefuseBody):
             raise InvalidActBody("refuse needs grounds and reasons")
-        from comity import law
+        law.check_refusal_grounds(case.kind, instrument_of(case), body.grounds)
+        _check_consulted(case, act)
+    if act is Act.POSTPONE:
+        if not isinstance(body, PostponeBody):
+            raise InvalidActBody("postpone needs grounds and reasons")
+        law.check_postponement_grounds(case.kind, instrument_of(case), body.grounds)
+        _check_consulted(case, act)
+    if act is Act.EXTEND:
+        if not isinstance(body, ExtendBody):
+            raise InvalidActBody("extend needs the new 'preserved_until'")
+        if case.preserved_until is not None and body.preserved_until <= case.preserved_until:
+            raise InvalidActBody(
+                f"an extension must go beyond the current date {case.preserved_until.isoformat()}",
+                field="preserved_until",
+            )
+    if act is Act.ACCEPT_CONDITIONS and not _conditions_offered(case):
+        raise InvalidActBody("there are no conditions to accept on this request")
 
-        law.check_refusal_grounds(case.kind, case.instrument or "budapest", body.grounds)
+
+def _conditions_offered(case: Case) -> dict[str, Any] | None:
+    if "proposed" in case.conditions:
+        proposed: dict[str, Any] = case.conditions["proposed"]
+        return proposed
+    offered = case.request.get("conditions") if isinstance(case.request, dict) else None
+    if offered:
+        return {
+            "conditions": list(offered),
+            "permitted_proceedings": list(case.request.get("permitted_proceedings", [])),
+            "confidential": bool(case.request.get("confidential", False)),
+        }
+    return None
 
 
 def apply_effects(case: Case, act: Act, body: ActBody) -> None:
+    """What an act changes on the request besides its state (on both nodes alike)."""
+    now = utc_now()
     if isinstance(body, AcceptBody) and body.preserved_until is not None:
         case.preserved_until = body.preserved_until
+    if isinstance(body, ExtendBody):
+        case.preserved_until = body.preserved_until
+    if act is Act.CONSULT:
+        case.consulted_at = now
+    if act is Act.PROPOSE_CONDITIONS and isinstance(body, ConditionsBody):
+        case.conditions = {"proposed": body.model_dump(mode="json")}
+    if act is Act.ACCEPT_CONDITIONS:
+        offered = _conditions_offered(case) or {}
+        case.conditions = {"accepted": offered, "accepted_at": now.isoformat()}
+    if act is Act.DECLINE_CONDITIONS:
+        case.conditions = {"declined": case.conditions.get("proposed", {})}
+    if act is Act.SUBMIT:
+        case.deadline_at = requested_deadline(case.request)
+
+
+def requested_deadline(request: dict[str, Any]) -> datetime | None:
+    """A deadline the requesting party gave with its reasons (UNTOC 18(24)); without reasons
+    it is not a deadline the requested party must take into account."""
+    raw, reasons = request.get("deadline"), request.get("deadline_reasons")
+    if not raw or not reasons:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(raw))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def accepted_conditions(case: Case) -> dict[str, Any] | None:
+    accepted = case.conditions.get("accepted")
+    return accepted if isinstance(accepted, dict) else None
+
+
+def check_conditions_travel(case: Case, carried: Any) -> None:
+    """An answer carries the conditions both sides accepted; a different set is refused."""
+    if carried is None:
+        return
+    if carried != accepted_conditions(case):
+        raise ConditionsMismatch(
+            f"request {case.id}: the answer carries conditions other than those accepted"
+        )
+
+
+def check_onward_transfer(case: Case, to: str) -> None:
+    """Information supplied on accepted conditions may not go to another state without the
+    supplier's consent."""
+    accepted = accepted_conditions(case)
+    if accepted and to not in case.conditions.get("consented_transfers", []):
+        rule = procedure().onward_transfer
+        raise ConsentRequired(
+            f"{rule.citation}: the information of request {case.id} was supplied on conditions;"
+            f" passing it to {to} needs {case.counterpart}'s consent first",
+            article=rule.citation,
+        )

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from comity.audit import service as audit
-from comity.cases import rules
+from comity.cases import offers, rules, workflow
 from comity.cases.models import Case, CaseEvent
 from comity.kit.clock import utc_now
 from comity.kit.errors import NotFound
@@ -30,6 +30,7 @@ from comity.timers import service as timers
 from comity.timers.models import Timer
 
 ACT_MESSAGE = "act"
+ANSWERS = (Act.EXECUTE, Act.EXECUTE_PARTIALLY)
 RECEIPT_MESSAGE = "receipt"
 RETRIEVAL_DEADLINE = "retrieval-deadline"
 
@@ -85,6 +86,9 @@ def _apply(
     body: dict[str, Any],
     actor: str,
     message_id: str = "",
+    *,
+    node: Node,
+    ours: bool,
 ) -> CaseEvent:
     table = table_for(case.kind)
     target = table.next_state(case.state, act, by)
@@ -100,6 +104,7 @@ def _apply(
         to_state=target,
         body=parsed.model_dump(mode="json"),
         message_id=message_id,
+        note=_why(parsed.model_dump(mode="json")),
     )
     session.add(event)
     rules.apply_effects(case, act, parsed)
@@ -117,13 +122,31 @@ def _apply(
         from_state=event.from_state,
         to_state=target,
     )
+    workflow.after_act(session, node.settings, case, event, ours)
     return event
 
 
+def _why(body: dict[str, Any]) -> str:
+    """The reason an act gives, kept on its event (who and when are columns)."""
+    for key in ("reasons", "note", "subject", "status", "summary"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value[:4000]
+    return ""
+
+
 def perform(
-    session: Session, node: Node, case_id: str, act: Act, body: dict[str, Any], actor: str
+    session: Session,
+    node: Node,
+    case_id: str,
+    act: Act,
+    body: dict[str, Any],
+    actor: str,
+    disclosure: dict[str, Any] | None = None,
 ) -> Case:
-    """Perform `act` as this node's party and queue it for the counterpart."""
+    """Perform `act` as this node's party and queue it for the counterpart. An answer carries
+    the accepted conditions; `disclosure` (traffic data revealing a provider in a third state,
+    Budapest 30) travels with a partial execution of a preservation."""
     case = get_case(session, case_id)
     if act is Act.DELIVER:
         raise WrongParty("delivery is recorded by the system from receipts, not performed")
@@ -131,15 +154,18 @@ def perform(
     if act is Act.SUBMIT:
         body = {"kind": case.kind, "request": case.request}
     from_state = case.state
-    event = _apply(session, case, act, by, body, actor)
-    message = outbox.enqueue(
-        session,
-        node,
-        case.counterpart,
-        case.id,
-        ACT_MESSAGE,
-        {"act": act.value, "kind": case.kind, "from_state": from_state, "body": event.body},
-    )
+    event = _apply(session, case, act, by, body, actor, node=node, ours=True)
+    payload: dict[str, Any] = {
+        "act": act.value,
+        "kind": case.kind,
+        "from_state": from_state,
+        "body": event.body,
+    }
+    if act in ANSWERS and rules.accepted_conditions(case) is not None:
+        payload["conditions"] = rules.accepted_conditions(case)
+    if disclosure is not None:
+        payload["disclosure"] = disclosure
+    message = outbox.enqueue(session, node, case.counterpart, case.id, ACT_MESSAGE, payload)
     event.message_id = message.message_id
     return case
 
@@ -177,7 +203,17 @@ def receive_act(session: Session, node: Node, opened: OpenedEnvelope) -> None:
         )
         session.add(case)
         session.flush()
-        _apply(session, case, act, Side.REQUESTING, body, sender, opened.header.message_id)
+        _apply(
+            session,
+            case,
+            act,
+            Side.REQUESTING,
+            body,
+            sender,
+            opened.header.message_id,
+            node=node,
+            ours=False,
+        )
         _apply(
             session,
             case,
@@ -186,6 +222,8 @@ def receive_act(session: Session, node: Node, opened: OpenedEnvelope) -> None:
             {},
             node.participant_id,
             opened.header.message_id,
+            node=node,
+            ours=False,
         )
         return
     if case is None:
@@ -198,8 +236,23 @@ def receive_act(session: Session, node: Node, opened: OpenedEnvelope) -> None:
     if by is Side.REQUESTED and case.state == "submitted" and act is not Act.DELIVER:
         # The counterpart acting proves it received our request even if its receipt is still
         # on the way back to us.
-        _apply(session, case, Act.DELIVER, Side.REQUESTED, {}, sender, opened.header.message_id)
-    _apply(session, case, act, by, body, sender, opened.header.message_id)
+        _apply(
+            session,
+            case,
+            Act.DELIVER,
+            Side.REQUESTED,
+            {},
+            sender,
+            opened.header.message_id,
+            node=node,
+            ours=False,
+        )
+    if act in ANSWERS:
+        rules.check_conditions_travel(case, payload.get("conditions"))
+    _apply(session, case, act, by, body, sender, opened.header.message_id, node=node, ours=False)
+    disclosure = payload.get("disclosure")
+    if isinstance(disclosure, dict) and case.side == Side.REQUESTING.value:
+        offers.offer_preservation(session, node, case, disclosure)
 
 
 def on_delivered(session: Session, node: Node, message: OutboxMessage, receipt: Receipt) -> None:
@@ -215,12 +268,23 @@ def on_delivered(session: Session, node: Node, message: OutboxMessage, receipt: 
     if first is None or first.message_id != message.message_id:
         return
     if case.state == "submitted":
-        _apply(session, case, Act.DELIVER, Side.REQUESTED, {}, receipt.issuer, message.message_id)
+        _apply(
+            session,
+            case,
+            Act.DELIVER,
+            Side.REQUESTED,
+            {},
+            receipt.issuer,
+            message.message_id,
+            node=node,
+            ours=False,
+        )
     timers.schedule(
         session,
         RETRIEVAL_DEADLINE,
         message.message_id,
         utc_now() + timedelta(seconds=node.settings.retrieval_deadline_seconds),
+        case_id=case.id,
         conversation_id=case.id,
         recipient=message.recipient,
         envelope_sha256=message.envelope_sha256,

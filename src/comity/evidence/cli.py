@@ -211,3 +211,255 @@ def export_case_command(
     else:
         out.write_text(text, encoding="utf-8")
         typer.echo(f"CASE/UCO JSON-LD written to {out}")
+
+
+def _who(user: str) -> str:
+    return user or getpass.getuser()
+
+
+@app.command("send")
+@common.friendly
+def send(
+    package: str = typer.Argument(..., help="Package folder (sealed by this node) or package id"),
+    to: str = typer.Option("", "--to", help="Receiving party; omit to resume --transfer"),
+    transfer_id: str = typer.Option("", "--transfer", help="Resume this transfer"),
+    home: Path | None = common.HomeOption,
+    user: str = typer.Option("", "--user", help="Who sends; default your login"),
+    wait: float = typer.Option(60.0, "--wait", help="Seconds to wait for the offer to arrive"),
+) -> None:
+    """Import a sealed package (if a folder), offer it to --to and push its encrypted chunks;
+    with --transfer, resume an interrupted transfer from the last confirmed chunk."""
+    from comity.evidence import service, transfer
+    from comity.kit.db import transaction
+
+    node = common.node_for(home)
+    try:
+        with transaction(node.sessions) as session:
+            if not transfer_id:
+                if not to:
+                    raise BadOption("give --to PARTY, or --transfer ID to resume")
+                folder = Path(package)
+                if folder.is_dir():
+                    with byte_progress("importing", folder_size(folder / "files")) as advance:
+                        package = service.import_package(
+                            session, node, folder, _who(user), advance
+                        ).id
+                transfer_id = service.offer(session, node, package, to, _who(user)).id
+            total = service.get_package(
+                session, service.get_transfer(session, transfer_id).package_id
+            ).total_size
+        typer.echo(f"transfer {transfer_id}: offer queued; pushing chunks")
+        with byte_progress("sending", total) as advance:
+            status = transfer.push(node, transfer_id, on_bytes=advance, wait_seconds=wait)
+    finally:
+        node.close()
+    typer.echo(f"transfer {transfer_id}: {status['status']} by the receiver")
+
+
+@app.command("list")
+@common.friendly
+def list_command(
+    home: Path | None = common.HomeOption,
+    case: str = typer.Option("", "--request", help="Only packages of this request"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Packages held by the node, with their status and supplier."""
+    from comity.evidence import service
+    from comity.evidence.api import package_view
+
+    node = common.node_for(home)
+    try:
+        with node.sessions() as session:
+            views = [package_view(p) for p in service.list_packages(session, case or None)]
+    finally:
+        node.close()
+    if as_json:
+        common.print_json(views)
+        return
+    for v in views:
+        source = f"from {v['supplier']}" if v["supplier"] else "own"
+        typer.echo(
+            f"{v['id']}  {v['status']:<9} {source:<10} {v['files']} files {v['bytes']} bytes"
+            f"  request {v['case_id']}"
+        )
+
+
+@app.command("open")
+@common.friendly
+def open_command(
+    package_id: str = typer.Argument(..., help="Package id"),
+    out: Path = typer.Option(..., "--out", help="New folder to write the package to"),
+    proceeding: str = typer.Option("", "--proceeding", help="Proceeding the use is for"),
+    acknowledge: bool = typer.Option(
+        False, "--acknowledge-conditions", help="I have read and accept the conditions on use"
+    ),
+    home: Path | None = common.HomeOption,
+    user: str = typer.Option("", "--user", help="Who opens; default your login"),
+) -> None:
+    """Open a verified package into a folder (recorded in the custody chain). A package from
+    another party needs --acknowledge-conditions and a permitted --proceeding."""
+    from comity.evidence import service
+    from comity.kit.db import transaction
+
+    node = common.node_for(home)
+    try:
+        with transaction(node.sessions) as session:
+            package = service.open_package(
+                session,
+                node,
+                package_id,
+                _who(user),
+                acknowledge,
+                proceeding,
+                {"exported": True},
+            )
+            with byte_progress("writing", package.total_size) as advance:
+                service.export_package(session, node, package_id, out, advance)
+            conditions = package.conditions
+    finally:
+        node.close()
+    typer.echo(f"package {package_id} written to {out}")
+    if conditions:
+        typer.echo(f"conditions on use: {conditions}")
+
+
+@app.command("consent")
+@common.friendly
+def consent_command(
+    package_id: str = typer.Argument("", help="Package id (to ask)"),
+    recipient: str = typer.Option("", "--to", help="Ask consent to pass it to this party"),
+    purpose: str = typer.Option("", "--purpose"),
+    decide: str = typer.Option("", "--decide", help="Consent id to decide (supplier side)"),
+    grant: bool = typer.Option(False, "--grant/--refuse"),
+    conditions: str = typer.Option("", "--conditions"),
+    home: Path | None = common.HomeOption,
+    user: str = typer.Option("", "--user"),
+) -> None:
+    """Ask the supplier's consent for onward transfer, or (supplier) grant or refuse it."""
+    from comity.evidence import service
+    from comity.kit.db import transaction
+
+    node = common.node_for(home)
+    try:
+        with transaction(node.sessions) as session:
+            if decide:
+                row = service.decide_consent(session, node, decide, _who(user), grant, conditions)
+            else:
+                row = service.request_consent(
+                    session, node, package_id, _who(user), recipient, purpose
+                )
+            typer.echo(f"consent {row.id}: {row.status}")
+    finally:
+        node.close()
+
+
+@app.command("disclose")
+@common.friendly
+def disclose_command(
+    package_id: str = typer.Argument(...),
+    recipient: str = typer.Option(..., "--to", help="Who receives the disclosure"),
+    proceeding: str = typer.Option("", "--proceeding"),
+    exculpatory: bool = typer.Option(False, "--exculpatory"),
+    notice: str = typer.Option("prior", "--notice", help="prior, or after if prior impossible"),
+    note: str = typer.Option("", "--note"),
+    home: Path | None = common.HomeOption,
+    user: str = typer.Option("", "--user"),
+) -> None:
+    """Record a disclosure (exculpatory: the supplier is notified; otherwise consent needed)."""
+    from comity.evidence import service
+    from comity.kit.db import transaction
+
+    node = common.node_for(home)
+    try:
+        with transaction(node.sessions) as session:
+            service.disclose(
+                session,
+                node,
+                package_id,
+                _who(user),
+                recipient,
+                proceeding,
+                exculpatory,
+                notice,
+                note,
+            )
+    finally:
+        node.close()
+    typer.echo(f"disclosure of {package_id} to {recipient} recorded")
+
+
+@app.command("uses")
+@common.friendly
+def uses_command(
+    package_id: str = typer.Argument(...),
+    ask: bool = typer.Option(False, "--ask", help="Ask the holders for a use report"),
+    home: Path | None = common.HomeOption,
+    user: str = typer.Option("", "--user"),
+) -> None:
+    """This node's uses of a package and the use reports received from holders."""
+    from comity.evidence import service
+    from comity.kit.db import transaction
+
+    node = common.node_for(home)
+    try:
+        with transaction(node.sessions) as session:
+            if ask:
+                for r in service.request_use_report(session, node, package_id, _who(user)):
+                    typer.echo(f"use report {r.id} asked of {r.holder}")
+            body = {
+                "uses": [service.use_view(u) for u in service.uses_of(session, package_id)],
+                "reports": [
+                    {"holder": r.holder, "uses": r.uses}
+                    for r in service.use_reports_of(session, package_id)
+                ],
+            }
+    finally:
+        node.close()
+    common.print_json(body)
+
+
+@app.command("bundle")
+@common.friendly
+def bundle_command(
+    request: str = typer.Argument(..., help="Request (conversation) id"),
+    out: Path = typer.Option(..., "--out", help="ZIP file to write"),
+    include_files: bool = typer.Option(False, "--include-files", help="Add the evidence files"),
+    home: Path | None = common.HomeOption,
+    user: str = typer.Option("", "--user"),
+) -> None:
+    """Write the court bundle of a request: documents, manifests, custody, receipts, audit
+    extract, a PDF index and the node's signature over every file's SHA-256."""
+    from comity.evidence.bundle import build_bundle
+    from comity.kit.db import transaction
+
+    node = common.node_for(home)
+    try:
+        with transaction(node.sessions) as session, byte_progress("bundling", 0) as advance:
+            payload = build_bundle(session, node, request, out, _who(user), include_files, advance)
+    finally:
+        node.close()
+    typer.echo(f"court bundle {out}: {len(payload['files'])} files, signed by {payload['node']}")
+
+
+@app.command("verify-bundle")
+@common.friendly
+def verify_bundle_command(
+    bundle: Path = typer.Argument(..., exists=True, dir_okay=False),
+    directory: Path | None = typer.Option(None, "--directory", exists=True, dir_okay=False),
+    registry_key: Path | None = typer.Option(None, "--registry-key", exists=True, dir_okay=False),
+) -> None:
+    """Check a court bundle: signature, every file's SHA-256, custody chains. Exit 1 if not."""
+    from comity.evidence.bundle import verify_bundle
+
+    loaded = load_directory(directory, registry_key)[0] if directory else None
+    report = verify_bundle(bundle, loaded)
+    typer.echo(f"bundle of request {report.case_id} by {report.node}: {report.files_checked} files")
+    for note in report.notes:
+        typer.echo(f"note: {note}")
+    if report.ok:
+        typer.secho("OK: every file matches the signed list", fg=typer.colors.GREEN)
+        return
+    typer.secho(f"NOT VERIFIED: {len(report.problems)} problem(s)", fg=typer.colors.RED)
+    for problem in report.problems:
+        typer.echo(f"  - {problem}")
+    raise typer.Exit(1)

@@ -59,6 +59,30 @@ class NodeSettings(BaseSettings):
     directory_pull_seconds: int = 3600
     lease_seconds: int = 60
     bench_endpoints: bool = False
+    # Workflow: duty desk, deadlines and reminders (cases, duty, notifications).
+    duty_ack_seconds: int = Field(
+        default=3600, description="Time the officer on duty has to acknowledge an urgent request"
+    )
+    acknowledgement_expected_seconds: int = Field(
+        default=24 * 3600, description="After this, an unacknowledged request of ours is flagged"
+    )
+    status_reminder_days: int = Field(
+        default=30, description="Remind the requesting officers after this many silent days"
+    )
+    status_answer_seconds: int = Field(
+        default=3 * 24 * 3600, description="Time to answer a status query before a reminder"
+    )
+    preservation_warning_days: list[int] = Field(
+        default_factory=lambda: [14, 3], description="Warn this many days before data expires"
+    )
+    smtp_host: str = Field(default="", description="SMTP server for e-mail notifications")
+    smtp_port: int = 25
+    smtp_from: str = "comity@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = Field(default=None, description="Environment only")
+    smtp_timeout_seconds: float = 10.0
+    email_max_attempts: int = 5
 
     @classmethod
     def settings_customise_sources(
@@ -113,6 +137,7 @@ def read_config_file(home: Path) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise ConfigurationError(f"{path}: expected a mapping of settings")
     loaded.pop("key_passphrase", None)
+    loaded.pop("smtp_password", None)
     return loaded
 
 

@@ -3,6 +3,7 @@
 from comity.audit.models import AuditEntry
 from comity.cases.models import Case, CaseEvent
 from comity.directory.models import DirectorySnapshot
+from comity.duty.models import DutyAssignment, RosterEntry
 from comity.evidence.models import (
     CustodyRecord,
     EvidenceChunk,
@@ -14,6 +15,7 @@ from comity.evidence.models import (
 )
 from comity.messaging.models import InboxMessage, OutboxMessage, PlainRow, ReceiptRecord
 from comity.nodes.models import ApiToken, NodeKey
+from comity.notifications.models import Notification
 from comity.requests.models import RequestDraft
 from comity.store.base import Base
 from comity.timers.models import Timer
@@ -26,6 +28,7 @@ __all__ = [
     "CaseEvent",
     "CustodyRecord",
     "DirectorySnapshot",
+    "DutyAssignment",
     "EvidenceChunk",
     "EvidenceConsent",
     "EvidencePackage",
@@ -34,9 +37,11 @@ __all__ = [
     "EvidenceUseReport",
     "InboxMessage",
     "NodeKey",
+    "Notification",
     "OutboxMessage",
     "PlainRow",
     "ReceiptRecord",
     "RequestDraft",
+    "RosterEntry",
     "Timer",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, String
+from sqlalchemy import Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from comity.kit.clock import utc_now
@@ -14,9 +14,20 @@ from comity.store.base import Base
 
 
 class Timer(Base):
+    """A due time of `kind` about `subject` (unique together); `case_id` lets a request's
+    timers be cancelled together when it ends. `error` names a handler failure."""
+
     __tablename__ = "timers"
     __table_args__ = (
         Index("ix_timers_due", "fired_at", "due_at"),
+        # What a scheduler tick reads: only pending timers, by due time.
+        Index(
+            "ix_timers_pending_due",
+            "due_at",
+            postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
+            sqlite_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
+        ),
+        Index("ix_timers_case", "case_id"),
         Index("ix_timers_subject", "kind", "subject", unique=True),
     )
 
@@ -29,3 +40,5 @@ class Timer(Base):
     fired_at: Mapped[datetime | None] = mapped_column(default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
     fired_by: Mapped[str | None] = mapped_column(String(80), default=None)
+    case_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    error: Mapped[str | None] = mapped_column(String(200), default=None)

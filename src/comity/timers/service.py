@@ -3,11 +3,13 @@
 A timer is written in the caller's transaction. `fire_due` claims due timers with
 `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite serialises writers) and runs each handler in the
 same transaction that marks the timer fired, so a timer fires exactly once even with several
-workers, and a crash before commit leaves it to fire again.
+workers, and a crash before commit leaves it to fire again. Each handler runs in a savepoint:
+a handler that fails is recorded on its timer (`error`) and does not hold back the others.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -21,12 +23,40 @@ from comity.timers.models import Timer
 
 TimerHandler = Callable[[Session, Timer], None]
 
+log = logging.getLogger("comity.timers")
 
-def schedule(session: Session, kind: str, subject: str, due_at: datetime, **data: Any) -> Timer:
-    timer = Timer(kind=kind, subject=subject, due_at=due_at, data=data)
+
+def schedule(
+    session: Session,
+    kind: str,
+    subject: str,
+    due_at: datetime,
+    *,
+    case_id: str | None = None,
+    **data: Any,
+) -> Timer:
+    timer = Timer(kind=kind, subject=subject, due_at=due_at, data=data, case_id=case_id)
     session.add(timer)
     session.flush()
     return timer
+
+
+def schedule_once(
+    session: Session,
+    kind: str,
+    subject: str,
+    due_at: datetime,
+    *,
+    case_id: str | None = None,
+    **data: Any,
+) -> Timer | None:
+    """Schedule unless a timer of `kind` about `subject` already exists (idempotent replays)."""
+    existing = session.execute(
+        select(Timer.id).where(Timer.kind == kind, Timer.subject == subject)
+    ).first()
+    if existing is not None:
+        return None
+    return schedule(session, kind, subject, due_at, case_id=case_id, **data)
 
 
 def cancel(session: Session, kind: str, subject: str) -> int:
@@ -37,6 +67,28 @@ def cancel(session: Session, kind: str, subject: str) -> int:
         .values(cancelled_at=utc_now())
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def cancel_for_case(session: Session, case_id: str, kinds: tuple[str, ...] = ()) -> int:
+    """Cancel the pending timers of a request (all, or only those of `kinds`)."""
+    query = (
+        update(Timer)
+        .where(Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+        .values(cancelled_at=utc_now())
+    )
+    if kinds:
+        query = query.where(Timer.kind.in_(kinds))
+    result = session.execute(query.execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def pending(session: Session, case_id: str, kind: str | None = None) -> list[Timer]:
+    query = select(Timer).where(
+        Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
+    )
+    if kind:
+        query = query.where(Timer.kind == kind)
+    return list(session.execute(query.order_by(Timer.due_at)).scalars())
 
 
 def fire_due(
@@ -61,6 +113,12 @@ def fire_due(
             timer.fired_at = now
             timer.fired_by = worker_id
             handler = handlers.get(timer.kind)
-            if handler is not None:
-                handler(session, timer)
+            if handler is None:
+                continue
+            try:
+                with session.begin_nested():
+                    handler(session, timer)
+            except Exception as exc:  # one faulty handler must not block every other timer
+                log.error("timer %s (%s) failed: %s", timer.id, timer.kind, type(exc).__name__)
+                timer.error = type(exc).__name__[:200]
         return len(due)

@@ -20,9 +20,16 @@ def message_handlers() -> dict[str, MessageHandler]:
 
 
 def timer_handlers(node: Node) -> dict[str, TimerHandler]:
+    from comity.cases import tasks as case_tasks
+    from comity.duty import service as duty
+    from comity.notifications import service as notifications
+
     return {
         RECEIPT_DEADLINE: receipt_deadline_handler(node),
         cases.RETRIEVAL_DEADLINE: cases.retrieval_deadline_handler(node),
+        **case_tasks.handlers(),
+        duty.ACK_TIMER: duty.escalation_handler(node.settings),
+        notifications.EMAIL_TIMER: notifications.email_handler(node.settings),
     }
 
 
