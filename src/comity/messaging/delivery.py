@@ -127,49 +127,106 @@ def deliver(node: Node, client: httpx.Client, lease: Lease, hooks: DeliveryHooks
 
 def _delivered(node: Node, lease: Lease, token: str, hooks: DeliveryHooks) -> str:
     with transaction(node.sessions) as session:
-        directory = directory_service.current(session, require_valid=False)
-        receipt = verify_receipt(
-            token,
-            lambda issuer, kid: directory_service.verification_key(
-                directory, issuer, kid, utc_now()
-            ),
-        )
-        if (
-            receipt.evidence is not Evidence.DELIVERED
-            or receipt.issuer != lease.recipient
-            or receipt.message_id != lease.message_id
-            or receipt.envelope_sha256 != lease.envelope_sha256
-        ):
-            raise ComityError("receipt does not match the envelope that was sent")
-        message = session.get(OutboxMessage, lease.id)
-        if message is None or message.status != "pending":
-            return "delivered"
-        message.status = "delivered"
-        message.delivered_at = utc_now()
-        message.lease_until = None
-        message.attempts = lease.attempts + 1
-        session.add(
-            ReceiptRecord(
-                message_id=lease.message_id,
-                conversation_id=message.conversation_id,
-                evidence=Evidence.DELIVERED.value,
-                issuer=receipt.issuer,
-                token=token,
-                at=receipt.at,
-            )
-        )
-        timers.cancel(session, RECEIPT_DEADLINE, lease.message_id)
-        audit.record(
-            session,
-            "outbox:envelope:delivered",
-            node.participant_id,
-            lease.message_id,
-            recipient=lease.recipient,
-            attempts=message.attempts,
-        )
-        for hook in hooks.on_delivered:
-            hook(session, node, message, receipt)
+        _record_delivered(session, node, lease, token, hooks)
     return "delivered"
+
+
+def _record_delivered(
+    session: Session, node: Node, lease: Lease, token: str, hooks: DeliveryHooks
+) -> None:
+    """Verify the peer's receipt and mark the message delivered, in the caller's transaction."""
+    directory = directory_service.current(session, require_valid=False)
+    receipt = verify_receipt(
+        token,
+        lambda issuer, kid: directory_service.verification_key(directory, issuer, kid, utc_now()),
+    )
+    if (
+        receipt.evidence is not Evidence.DELIVERED
+        or receipt.issuer != lease.recipient
+        or receipt.message_id != lease.message_id
+        or receipt.envelope_sha256 != lease.envelope_sha256
+    ):
+        raise ComityError("receipt does not match the envelope that was sent")
+    message = session.get(OutboxMessage, lease.id)
+    if message is None or message.status != "pending":
+        return
+    message.status = "delivered"
+    message.delivered_at = utc_now()
+    message.lease_until = None
+    message.attempts = lease.attempts + 1
+    session.add(
+        ReceiptRecord(
+            message_id=lease.message_id,
+            conversation_id=message.conversation_id,
+            evidence=Evidence.DELIVERED.value,
+            issuer=receipt.issuer,
+            token=token,
+            at=receipt.at,
+        )
+    )
+    timers.cancel(session, RECEIPT_DEADLINE, lease.message_id)
+    audit.record(
+        session,
+        "outbox:envelope:delivered",
+        node.participant_id,
+        lease.message_id,
+        recipient=lease.recipient,
+        attempts=message.attempts,
+    )
+    for hook in hooks.on_delivered:
+        hook(session, node, message, receipt)
+
+
+def deliver_batch(
+    node: Node, client: httpx.Client, leases: list[Lease], hooks: DeliveryHooks
+) -> list[str]:
+    """Post several leased envelopes for one endpoint in one request; one result each."""
+    if len(leases) == 1:
+        return [deliver(node, client, leases[0], hooks)]
+    endpoint = leases[0].endpoint
+    try:
+        response = client.post(
+            f"{endpoint}/v1/envelopes/batch",
+            json={"envelopes": [lease.envelope for lease in leases]},
+            timeout=node.settings.delivery_timeout_seconds * 3,
+        )
+        results = response.json()["results"] if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        results, response = None, None
+        reason = f"transport: {type(exc).__name__}"
+    if response is not None and response.status_code == 404:
+        # A peer without the batch endpoint: deliver one by one.
+        return [deliver(node, client, lease, hooks) for lease in leases]
+    if not isinstance(results, list) or len(results) != len(leases):
+        if response is not None:
+            reason = f"HTTP {response.status_code}"
+        for lease in leases:
+            _retry(node, lease, reason)
+        return ["retry"] * len(leases)
+    outcomes = ["retry"] * len(leases)
+    to_retry: list[tuple[Lease, str]] = []
+    to_reject: list[tuple[Lease, int, str]] = []
+    with transaction(node.sessions) as session:
+        for index, (lease, result) in enumerate(zip(leases, results, strict=True)):
+            status = int(result.get("status", 0)) if isinstance(result, dict) else 0
+            if status == 200:
+                try:
+                    with session.begin_nested():
+                        _record_delivered(session, node, lease, str(result["receipt"]), hooks)
+                    outcomes[index] = "delivered"
+                except ComityError as exc:
+                    to_retry.append((lease, f"receipt refused: {exc.message}"))
+            elif status in PERMANENT_STATUSES:
+                reason = f"{result.get('error', 'error')}: {result.get('message', '')}"
+                to_reject.append((lease, status, reason))
+                outcomes[index] = "rejected"
+            else:
+                to_retry.append((lease, f"HTTP {status}"))
+    for lease, reason in to_retry:
+        _retry(node, lease, reason)
+    for lease, status, reason in to_reject:
+        _mark_rejected(node, lease, status, reason, hooks)
+    return outcomes
 
 
 def _rejected(node: Node, lease: Lease, response: httpx.Response, hooks: DeliveryHooks) -> None:
@@ -178,6 +235,13 @@ def _rejected(node: Node, lease: Lease, response: httpx.Response, hooks: Deliver
         reason = f"{body.get('error', 'error')}: {body.get('message', '')}"
     except ValueError:
         reason = f"HTTP {response.status_code}"
+    _mark_rejected(node, lease, response.status_code, reason, hooks)
+
+
+def _mark_rejected(
+    node: Node, lease: Lease, status: int, reason: str, hooks: DeliveryHooks
+) -> None:
+    """The peer refused the envelope for good: stop retrying, keep why, tell the hooks."""
     with transaction(node.sessions) as session:
         message = session.get(OutboxMessage, lease.id)
         if message is None or message.status != "pending":
@@ -192,7 +256,7 @@ def _rejected(node: Node, lease: Lease, response: httpx.Response, hooks: Deliver
             node.participant_id,
             lease.message_id,
             recipient=lease.recipient,
-            status=response.status_code,
+            status=status,
             reason=reason[:500],
         )
         for hook in hooks.on_rejected:

@@ -1,13 +1,15 @@
-"""The idempotent inbox: verify, open, apply and receipt an inbound envelope in one transaction.
+"""The idempotent inbox: verify, open, apply and receipt inbound envelopes.
 
-The same envelope twice returns the same stored receipt and has no second effect. Another
-envelope with a message id already seen is a replay and is refused. Every refusal is audited
-(with the reason code, never the content) and nothing of a refused envelope is stored as valid.
+One envelope or a batch of them is accepted in one database transaction, each envelope in its
+own savepoint, so one bad envelope never takes the others down. The same envelope twice
+returns the same stored receipt and has no second effect. Another envelope with a message id
+already seen is a replay and is refused. Every refusal is audited (with the reason code,
+never the content) and nothing of a refused envelope is stored as if valid.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,12 +18,19 @@ from sqlalchemy.orm import Session
 
 from comity.audit import service as audit
 from comity.directory import service as directory_service
+from comity.directory.document import Directory
 from comity.kit.clock import ensure_utc, utc_now
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.messaging.models import InboxMessage, ReceiptRecord
 from comity.nodes.runtime import Node
-from comity.protocol.envelope import OpenedEnvelope, envelope_sha256, open_envelope, peek_header
+from comity.protocol.envelope import (
+    EnvelopeHeader,
+    OpenedEnvelope,
+    envelope_sha256,
+    open_envelope,
+    peek_header,
+)
 from comity.protocol.errors import (
     MalformedEnvelope,
     OutsideClockWindow,
@@ -32,6 +41,7 @@ from comity.protocol.errors import (
 from comity.protocol.receipts import Evidence, Receipt
 
 MessageHandler = Callable[[Session, Node, OpenedEnvelope], None]
+MAX_BATCH = 200
 
 
 class PayloadTooLarge(ComityError):
@@ -45,89 +55,135 @@ class Accepted:
     duplicate: bool
 
 
-def accept(node: Node, raw: bytes, handlers: dict[str, MessageHandler]) -> Accepted:
-    """Accept one inbound envelope and return the signed delivered receipt."""
-    sender = message_id = ""
+Outcome = Accepted | ComityError
+
+
+def decode(raw: bytes, node: Node) -> str:
+    """The compact serialisation in a request body, within the size limit."""
+    if len(raw) > node.settings.max_body_bytes:
+        raise PayloadTooLarge(
+            f"envelope of {len(raw)} bytes exceeds the limit of {node.settings.max_body_bytes}"
+        )
     try:
-        if len(raw) > node.settings.max_body_bytes:
-            raise PayloadTooLarge(
-                f"envelope of {len(raw)} bytes exceeds the limit of {node.settings.max_body_bytes}"
-            )
-        try:
-            token = raw.decode("ascii").strip()
-        except UnicodeDecodeError:
-            raise MalformedEnvelope("envelope is not a compact JOSE serialisation") from None
-        header, kid = peek_header(token)
-        sender, message_id = header.sender, header.message_id
-        if header.recipient != node.participant_id:
-            raise WrongRecipient(
-                f"envelope is addressed to {header.recipient}, this node is {node.participant_id}"
-            )
-        try:
-            return _accept_valid(node, token, kid, handlers)
-        except IntegrityError:
-            # Another worker stored the same message id between our check and our insert.
-            return _accept_valid(node, token, kid, handlers)
+        return raw.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise MalformedEnvelope("envelope is not a compact JOSE serialisation") from None
+
+
+def accept(node: Node, raw: bytes, handlers: dict[str, MessageHandler]) -> Accepted:
+    """Accept one inbound envelope and return the signed delivered receipt (or raise)."""
+    try:
+        token = decode(raw, node)
     except ComityError as exc:
-        with transaction(node.sessions) as session:
-            audit.record(
-                session,
-                "inbox:envelope:rejected",
-                sender or "unknown",
-                message_id[:200],
-                code=exc.code,
-                reason=exc.message[:500],
-            )
+        audit_rejection(node, exc)
         raise
+    [outcome] = accept_batch(node, [token], handlers)
+    if isinstance(outcome, ComityError):
+        raise outcome
+    return outcome
 
 
-def _accept_valid(
-    node: Node, token: str, kid: str, handlers: dict[str, MessageHandler]
+def accept_batch(
+    node: Node, tokens: Sequence[str], handlers: dict[str, MessageHandler]
+) -> list[Outcome]:
+    """Accept several envelopes in one transaction; one outcome per envelope, in order."""
+    try:
+        return _accept_all(node, tokens, handlers)
+    except IntegrityError:
+        # Another worker stored one of these message ids between our check and our insert;
+        # the second pass finds it and answers with the stored receipt.
+        return _accept_all(node, tokens, handlers)
+
+
+def _accept_all(
+    node: Node, tokens: Sequence[str], handlers: dict[str, MessageHandler]
+) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    with transaction(node.sessions) as session:
+        directory: Directory | None = None
+        for token in tokens:
+            sender = message_id = ""
+            try:
+                if len(token) > node.settings.max_body_bytes:
+                    raise PayloadTooLarge(
+                        f"envelope of {len(token)} bytes exceeds the limit of"
+                        f" {node.settings.max_body_bytes}"
+                    )
+                header, kid = peek_header(token)
+                sender, message_id = header.sender, header.message_id
+                if header.recipient != node.participant_id:
+                    raise WrongRecipient(
+                        f"envelope is addressed to {header.recipient},"
+                        f" this node is {node.participant_id}"
+                    )
+                if directory is None:
+                    directory = directory_service.current(session)
+                with session.begin_nested():
+                    outcomes.append(
+                        _accept_one(session, node, directory, token, header, kid, handlers)
+                    )
+            except ComityError as exc:
+                audit.record(
+                    session,
+                    "inbox:envelope:rejected",
+                    sender or "unknown",
+                    message_id[:200],
+                    code=exc.code,
+                    reason=exc.message[:500],
+                )
+                outcomes.append(exc)
+    return outcomes
+
+
+def _accept_one(
+    session: Session,
+    node: Node,
+    directory: Directory,
+    token: str,
+    header: EnvelopeHeader,
+    kid: str,
+    handlers: dict[str, MessageHandler],
 ) -> Accepted:
     sha = envelope_sha256(token)
-    header, _ = peek_header(token)
-    with transaction(node.sessions) as session:
-        existing = session.get(InboxMessage, header.message_id)
-        if existing is not None:
-            if existing.envelope_sha256 == sha:
-                audit.record(session, "inbox:envelope:duplicate", header.sender, header.message_id)
-                return Accepted(receipt=existing.receipt, duplicate=True)
-            raise ReplayedMessage(f"message id {header.message_id} was already used")
-        now = utc_now()
-        created = ensure_utc(header.created_at)
-        if created > now + timedelta(seconds=node.settings.clock_skew_seconds):
-            raise OutsideClockWindow("envelope is dated in the future beyond the allowed skew")
-        if created < now - timedelta(seconds=node.settings.max_message_age_seconds):
-            raise OutsideClockWindow("envelope is older than the maximum message age")
-        directory = directory_service.current(session)
-        decryption_key = node.keyring.decryption_key(kid)
-        if decryption_key is None:
-            raise UndecryptableEnvelope(
-                f"envelope is encrypted to key {kid}, not held by this node"
-            )
-        opened = open_envelope(
-            token,
-            decryption_key,
-            lambda who, signing_kid: directory_service.verification_key(
-                directory, who, signing_kid, created
-            ),
-        )
-        handler = handlers.get(opened.header.message_type)
-        if handler is None:
-            raise MalformedEnvelope(f"unknown message type {opened.header.message_type!r}")
-        handler(session, node, opened)
-        receipt = Receipt(
-            evidence=Evidence.DELIVERED,
-            message_id=header.message_id,
-            conversation_id=header.conversation_id,
-            envelope_sha256=sha,
-            sender=header.sender,
-            recipient=header.recipient,
-            issuer=node.participant_id,
-            at=now,
-        )
-        signed = receipt.sign(node.keyring.signing_key())
-        session.add(
+    existing = session.get(InboxMessage, header.message_id)
+    if existing is not None:
+        if existing.envelope_sha256 == sha:
+            audit.record(session, "inbox:envelope:duplicate", header.sender, header.message_id)
+            return Accepted(receipt=existing.receipt, duplicate=True)
+        raise ReplayedMessage(f"message id {header.message_id} was already used")
+    now = utc_now()
+    created = ensure_utc(header.created_at)
+    if created > now + timedelta(seconds=node.settings.clock_skew_seconds):
+        raise OutsideClockWindow("envelope is dated in the future beyond the allowed skew")
+    if created < now - timedelta(seconds=node.settings.max_message_age_seconds):
+        raise OutsideClockWindow("envelope is older than the maximum message age")
+    decryption_key = node.keyring.decryption_key(kid)
+    if decryption_key is None:
+        raise UndecryptableEnvelope(f"envelope is encrypted to key {kid}, not held by this node")
+    opened = open_envelope(
+        token,
+        decryption_key,
+        lambda who, signing_kid: directory_service.verification_key(
+            directory, who, signing_kid, created
+        ),
+    )
+    handler = handlers.get(opened.header.message_type)
+    if handler is None:
+        raise MalformedEnvelope(f"unknown message type {opened.header.message_type!r}")
+    handler(session, node, opened)
+    receipt = Receipt(
+        evidence=Evidence.DELIVERED,
+        message_id=header.message_id,
+        conversation_id=header.conversation_id,
+        envelope_sha256=sha,
+        sender=header.sender,
+        recipient=header.recipient,
+        issuer=node.participant_id,
+        at=now,
+    )
+    signed = receipt.sign(node.keyring.signing_key())
+    session.add_all(
+        [
             InboxMessage(
                 message_id=header.message_id,
                 conversation_id=header.conversation_id,
@@ -139,9 +195,7 @@ def _accept_valid(
                 envelope_sha256=sha,
                 received_at=now,
                 receipt=signed,
-            )
-        )
-        session.add(
+            ),
             ReceiptRecord(
                 message_id=header.message_id,
                 conversation_id=header.conversation_id,
@@ -149,15 +203,28 @@ def _accept_valid(
                 issuer=node.participant_id,
                 token=signed,
                 at=now,
-            )
-        )
-        session.flush()
+            ),
+        ]
+    )
+    audit.record(
+        session,
+        "inbox:envelope:accepted",
+        header.sender,
+        header.message_id,
+        conversation=header.conversation_id,
+        type=header.message_type,
+    )
+    return Accepted(receipt=signed, duplicate=False)
+
+
+def audit_rejection(node: Node, exc: ComityError) -> None:
+    """Audit a body refused before any envelope in it could be read."""
+    with transaction(node.sessions) as session:
         audit.record(
             session,
-            "inbox:envelope:accepted",
-            header.sender,
-            header.message_id,
-            conversation=header.conversation_id,
-            type=header.message_type,
+            "inbox:envelope:rejected",
+            "unknown",
+            "",
+            code=exc.code,
+            reason=exc.message[:500],
         )
-        return Accepted(receipt=signed, duplicate=False)

@@ -25,6 +25,22 @@ from comity.transport.wiring import delivery_hooks, timer_handlers
 
 log = logging.getLogger("comity.worker")
 
+#: Envelopes for one peer posted together (POST /v1/envelopes/batch).
+BATCH = 25
+
+
+def batches(leases: list[delivery.Lease], size: int) -> list[list[delivery.Lease]]:
+    """Group leases by the peer's endpoint, at most `size` per group. Leases never hold two
+    messages of one conversation, so each group can be applied by the peer in any order."""
+    by_endpoint: dict[str, list[delivery.Lease]] = {}
+    for lease in leases:
+        by_endpoint.setdefault(lease.endpoint, []).append(lease)
+    return [
+        group[start : start + size]
+        for group in by_endpoint.values()
+        for start in range(0, len(group), size)
+    ]
+
 
 class Worker:
     def __init__(self, node: Node, concurrency: int = 8) -> None:
@@ -47,15 +63,13 @@ class Worker:
     def run_once(self) -> int:
         """One pass; returns how much work was done (0 means idle)."""
         done = 0
-        leases = delivery.lease_due(self.node, self.worker_id, limit=self.concurrency * 4)
+        leases = delivery.lease_due(self.node, self.worker_id, limit=self.concurrency * BATCH)
         if leases:
-            results = list(
-                self.pool.map(
-                    lambda lease: delivery.deliver(self.node, self.client, lease, self.hooks),
-                    leases,
-                )
+            results = self.pool.map(
+                lambda batch: delivery.deliver_batch(self.node, self.client, batch, self.hooks),
+                batches(leases, BATCH),
             )
-            done += len(results)
+            done += sum(len(r) for r in results)
         done += timers.fire_due(self.node.sessions, self.timer_handlers, self.worker_id)
         self._maybe_pull_directory()
         done += self.checkpoints.run_due()

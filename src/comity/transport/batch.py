@@ -1,0 +1,66 @@
+"""POST /v1/envelopes/batch: several envelopes from one sender in one request and one
+database transaction. A busy node delivering many messages to the same peer pays for HTTP,
+the commit and the audit lock once per batch instead of once per message; each envelope is
+still verified, applied and receipted on its own, and refused on its own."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from comity.kit.errors import ComityError
+from comity.messaging import inbox
+from comity.nodes.runtime import Node
+from comity.protocol.errors import MalformedEnvelope
+from comity.transport.wiring import message_handlers
+
+router = APIRouter()
+
+
+class BatchTooLarge(ComityError):
+    status_code = 413
+    code = "batch_too_large"
+
+
+def parse_batch(raw: bytes, node: Node) -> list[str]:
+    """The envelopes of a batch body `{"envelopes": [compact JWE, ...]}`."""
+    limit = node.settings.max_body_bytes * inbox.MAX_BATCH
+    if len(raw) > limit:
+        raise BatchTooLarge(f"batch of {len(raw)} bytes exceeds the limit of {limit}")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise MalformedEnvelope("batch body is not JSON") from None
+    envelopes = body.get("envelopes") if isinstance(body, dict) else None
+    if not isinstance(envelopes, list) or not all(isinstance(e, str) for e in envelopes):
+        raise MalformedEnvelope('batch body must be {"envelopes": [string, ...]}')
+    if not 1 <= len(envelopes) <= inbox.MAX_BATCH:
+        raise BatchTooLarge(f"a batch holds 1 to {inbox.MAX_BATCH} envelopes")
+    return envelopes
+
+
+def outcome_json(outcome: inbox.Outcome) -> dict[str, Any]:
+    if isinstance(outcome, ComityError):
+        return {"status": outcome.status_code, **outcome.to_dict()}
+    return {"status": 200, "receipt": outcome.receipt}
+
+
+def accept_raw_batch(node: Node, raw: bytes) -> list[inbox.Outcome]:
+    try:
+        envelopes = parse_batch(raw, node)
+    except ComityError as exc:
+        inbox.audit_rejection(node, exc)
+        raise
+    return inbox.accept_batch(node, envelopes, message_handlers())
+
+
+@router.post("/v1/envelopes/batch")
+async def receive_batch(request: Request) -> JSONResponse:
+    node: Node = request.app.state.node
+    raw = await request.body()
+    outcomes = await run_in_threadpool(accept_raw_batch, node, raw)
+    return JSONResponse({"results": [outcome_json(o) for o in outcomes]})
