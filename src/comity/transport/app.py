@@ -145,6 +145,13 @@ def create_app(node: Node) -> FastAPI:
     from comity.requests.api import router as requests_router
 
     app.include_router(requests_router)
+    from comity.cases.api import router as cases_router
+    from comity.duty.api import router as duty_router
+    from comity.notifications.api import router as notifications_router
+
+    app.include_router(cases_router)
+    app.include_router(duty_router)
+    app.include_router(notifications_router)
     from comity.evidence.api import router as evidence_router
 
     app.include_router(evidence_router)
