@@ -26,17 +26,31 @@ def _entry_hash(prev_hash: str, at: str, tag: str, actor: str, subject: str, det
     return sha256_hex(prev_hash.encode() + canonical_json([at, tag, actor, subject, details]))
 
 
-def record(session: Session, tag: str, actor: str, subject: str = "", **details: Any) -> AuditEntry:
-    """Append an entry in the caller's transaction (it commits or rolls back with the action)."""
+def lock_chain(session: Session) -> None:
+    """Serialise appends (and checkpoints) until the end of the transaction. On SQLite every
+    transaction already holds the single write lock from its BEGIN IMMEDIATE."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY})
+
+
+def head(session: Session) -> tuple[int, str]:
+    """(number of entries, hash of the last entry); entries are numbered 1, 2, 3... ."""
     last = session.execute(
-        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).scalar_one_or_none()
-    prev_hash = last or GENESIS
+        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    return (last[0], last[1]) if last else (0, GENESIS)
+
+
+def record(session: Session, tag: str, actor: str, subject: str = "", **details: Any) -> AuditEntry:
+    """Append an entry in the caller's transaction (it commits or rolls back with the action)."""
+    lock_chain(session)
+    last_id, prev_hash = head(session)
     at = utc_now()
     clean = {k: v for k, v in details.items() if v is not None}
+    # The id is taken here, under the lock, not from a sequence: a rolled-back transaction
+    # would leave a gap in a PostgreSQL sequence, and a gap must mean a deleted entry.
     entry = AuditEntry(
+        id=last_id + 1,
         at=at,
         tag=tag,
         actor=actor,
@@ -63,11 +77,20 @@ def verify_chain(entries: Iterable[AuditEntry]) -> list[ChainProblem]:
     prev_id = 0
     for entry in entries:
         if entry.id != prev_id + 1:
-            problems.append(
-                ChainProblem(entry.id, f"entries {prev_id + 1}..{entry.id - 1} missing")
+            gone = (
+                f"entry {prev_id + 1} is"
+                if entry.id == prev_id + 2
+                else f"entries {prev_id + 1} to {entry.id - 1} are"
             )
+            problems.append(ChainProblem(entry.id, f"{gone} missing (deleted)"))
         if entry.prev_hash != prev_hash:
-            problems.append(ChainProblem(entry.id, "link to the previous entry is broken"))
+            problems.append(
+                ChainProblem(
+                    entry.id,
+                    "link to the previous entry is broken (an entry before it was "
+                    "deleted or altered)",
+                )
+            )
         expected = _entry_hash(
             entry.prev_hash,
             format_time(entry.at),

@@ -1,27 +1,99 @@
-"""`comity audit ...`: verify the hash-chained audit log."""
+"""`comity audit ...`: verify the hash-chained audit log; issue and export signed checkpoints."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import typer
 
-from comity.audit import service
-from comity.cli.common import HomeOption, friendly, node_for
+from comity.audit import checkpoints as checkpoint_service
+from comity.audit import verification
+from comity.cli.common import HomeOption, friendly, node_for, print_json
+from comity.kit.db import transaction
+from comity.kit.errors import ComityError
 
 app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
+checkpoints_app = typer.Typer(help="Signed checkpoints of the log, sent to peers.")
+app.add_typer(checkpoints_app, name="checkpoints")
+
+
+def _actor() -> str:
+    return f"cli:{os.environ.get('USER', 'unknown')}"
 
 
 @app.command("verify")
 @friendly
-def verify(home: Path | None = HomeOption) -> None:
-    """Check every entry and link of the chain; exit 1 if anything was altered or removed."""
+def verify(
+    home: Path | None = HomeOption,
+    checkpoints: list[Path] = typer.Option(
+        [],
+        "--checkpoints",
+        help="A checkpoint file a peer exported ('comity audit checkpoints export' there); "
+        "may be repeated",
+    ),
+) -> None:
+    """Check every entry and link of the chain and the chain against every signed checkpoint;
+    exit 1 if anything was altered, deleted or cut off."""
+    peer_tokens: list[str] = []
+    for path in checkpoints:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ComityError(f"cannot read checkpoint file {path}: {exc}") from None
+        peer_tokens.extend(verification.read_export(data))
     node = node_for(home)
-    with node.sessions() as session:
-        entries = service.entries(session)
-        problems = service.verify_chain(entries)
-    if problems:
-        for problem in problems:
-            typer.echo(f"entry {problem.entry_id}: {problem.problem}")
+    try:
+        with node.sessions() as session:
+            report = verification.verify(session, node.participant_id, peer_tokens)
+    finally:
+        node.close()
+    if not report.intact:
+        for finding in report.findings:
+            typer.echo(str(finding))
+        typer.echo(
+            f"audit log NOT intact: {len(report.findings)} problem(s) in {report.entries} entries"
+        )
         raise typer.Exit(1)
-    typer.echo(f"audit log intact: {len(entries)} entries")
+    typer.echo(
+        f"audit log intact: {report.entries} entries, {report.checkpoints} checkpoint(s) match"
+    )
+
+
+@checkpoints_app.command("issue")
+@friendly
+def issue(home: Path | None = HomeOption) -> None:
+    """Sign a checkpoint of the log now and queue it for the peers (the worker also does this
+    every `audit_checkpoint_seconds`)."""
+    node = node_for(home)
+    try:
+        with transaction(node.sessions) as session:
+            row = checkpoint_service.issue(session, node)
+            sent = ", ".join(row.sent_to) or "no peer"
+            typer.echo(f"checkpoint {row.id}: {row.count} entries, head {row.head_hash[:16]}…")
+            typer.echo(f"queued for {sent}")
+    finally:
+        node.close()
+
+
+@checkpoints_app.command("export")
+@friendly
+def export(
+    home: Path | None = HomeOption,
+    issuer: str = typer.Option("", help="Only the checkpoints received from this participant"),
+    own: bool = typer.Option(False, "--own", help="The checkpoints this node issued instead"),
+    out: Path | None = typer.Option(None, "--out", help="Write to this file (default: stdout)"),
+) -> None:
+    """Export checkpoints as JSON, for the issuing node's 'comity audit verify --checkpoints'."""
+    node = node_for(home)
+    try:
+        with transaction(node.sessions) as session:
+            data = checkpoint_service.export(session, node, issuer or None, own, _actor())
+    finally:
+        node.close()
+    if out is None:
+        print_json(data)
+    else:
+        out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        typer.echo(f"{len(data['checkpoints'])} checkpoint(s) written to {out}")

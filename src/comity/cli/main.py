@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from comity.accounts import cli as accounts_cli
 from comity.cli import audit, node, registry
 from comity.documents import cli as documents_cli
 from comity.evidence import cli as evidence_cli
@@ -18,6 +19,7 @@ app.add_typer(node.app, name="node")
 app.add_typer(registry.registry_app, name="registry")
 app.add_typer(registry.directory_app, name="directory")
 app.add_typer(audit.app, name="audit")
+app.add_typer(accounts_cli.app, name="user")
 app.add_typer(requests_cli.app, name="request")
 requests_cli.app.command("render")(documents_cli.render)
 app.add_typer(evidence_cli.app, name="evidence")

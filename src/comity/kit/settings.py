@@ -59,6 +59,19 @@ class NodeSettings(BaseSettings):
     directory_pull_seconds: int = 3600
     lease_seconds: int = 60
     bench_endpoints: bool = False
+    login_max_failures: int = Field(default=5, description="Failed logins before a lockout")
+    login_lockout_seconds: int = 900
+    session_max_seconds: int = Field(default=12 * 3600, description="Longest life of a login")
+    session_idle_seconds: int = Field(
+        default=30 * 60, description="A session unused this long ends"
+    )
+    audit_checkpoint_seconds: int = Field(
+        default=3600, description="How often the worker signs and sends an audit checkpoint"
+    )
+    audit_checkpoint_peers: list[str] = Field(
+        default_factory=list,
+        description="Who receives audit checkpoints; empty: every party we have a case with",
+    )
     # Workflow: duty desk, deadlines and reminders (cases, duty, notifications).
     duty_ack_seconds: int = Field(
         default=3600, description="Time the officer on duty has to acknowledge an urgent request"

@@ -1,13 +1,15 @@
-"""Key pairs and API tokens of this node."""
+"""Key pairs of this node. (`ApiToken` lives in `comity.accounts.models`; it is re-exported
+here for older imports.)"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from comity.accounts.models import ApiToken
 from comity.kit.clock import utc_now
 from comity.store.base import Base, status_check
 
@@ -30,13 +32,4 @@ class NodeKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class ApiToken(Base):
-    """A bearer token for the node's local API; only its SHA-256 is stored."""
-
-    __tablename__ = "api_tokens"
-
-    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user: Mapped[str] = mapped_column(String(120))
-    roles: Mapped[str] = mapped_column(Text, doc="Comma-separated role names")
-    created_at: Mapped[datetime] = mapped_column(default=utc_now)
-    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+__all__ = ["ApiToken", "NodeKey"]

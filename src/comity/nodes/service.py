@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from comity.accounts import service as accounts
+from comity.accounts.models import ApiToken
+from comity.accounts.roles import ROLES
 from comity.audit import service as audit
 from comity.kit.clock import utc_now
 from comity.kit.db import make_engine, make_session_factory, transaction
-from comity.kit.errors import ComityError, NotFound
-from comity.kit.jsonutil import sha256_hex
+from comity.kit.errors import ComityError
 from comity.kit.settings import CONFIG_FILE, NodeSettings, write_config_file
-from comity.nodes.keys import KeyUse, generate_key, public_jwk, seal_private_key
-from comity.nodes.models import ApiToken, NodeKey
+from comity.nodes.keys import KeyUse, generate_key, new_salt, public_jwk, seal_private_key
+from comity.nodes.models import NodeKey
 from comity.store.migrate import upgrade
 
-ROLES = (
-    "drafter",
-    "authorising-officer",
-    "central-authority-officer",
-    "duty-officer",
-    "provider-responder",
-    "auditor",
-    "administrator",
-)
+# Kept here for older imports; the roles and tokens live in `comity.accounts`.
+__all__ = ["ROLES", "create_token", "resolve_token"]
 
 
 class NodeExists(ComityError):
@@ -46,8 +40,9 @@ def init_node(settings: NodeSettings, passphrase: str) -> dict[str, Any]:
         upgrade(engine)
         sessions = make_session_factory(engine)
         with transaction(sessions) as session:
+            salt = new_salt()
             kids = [
-                _add_key(session, use, settings.participant_id, passphrase).kid
+                _add_key(session, use, settings.participant_id, passphrase, salt).kid
                 for use in ("sig", "enc")
             ]
             audit.record(session, "node:keys:created", "system", settings.participant_id, kids=kids)
@@ -68,9 +63,11 @@ def init_node(settings: NodeSettings, passphrase: str) -> dict[str, Any]:
     return {"home": str(home), "participant_id": settings.participant_id, "kids": kids}
 
 
-def _add_key(session: Session, use: KeyUse, participant_id: str, passphrase: str) -> NodeKey:
+def _add_key(
+    session: Session, use: KeyUse, participant_id: str, passphrase: str, salt: bytes | None = None
+) -> NodeKey:
     key = generate_key(use, participant_id)
-    sealed = seal_private_key(key, passphrase)
+    sealed = seal_private_key(key, passphrase, salt)
     row = NodeKey(
         kid=str(key.kid),
         use=use,
@@ -139,20 +136,11 @@ def export_keys(
 
 def create_token(session: Session, user: str, roles: list[str], actor: str) -> str:
     """Issue an API token; the secret is returned once and only its hash is kept."""
-    unknown = [r for r in roles if r not in ROLES]
-    if unknown or not roles:
-        raise ComityError(f"unknown role(s) {unknown or roles}; roles are: {', '.join(ROLES)}")
-    secret = "cmt_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(token_sha256=sha256_hex(secret), user=user, roles=",".join(roles)))
-    audit.record(session, "node:token:created", actor, user, roles=roles)
-    return secret
+    return accounts.create_token(session, user, roles, actor)
 
 
 def resolve_token(session: Session, secret: str) -> ApiToken:
-    row = session.get(ApiToken, sha256_hex(secret))
-    if row is None or row.revoked_at is not None:
-        raise NotFound("unknown or revoked API token")
-    return row
+    return accounts.resolve_token(session, secret)
 
 
 def home_of(path: str | Path) -> Path:

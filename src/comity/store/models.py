@@ -1,6 +1,7 @@
 """All models, imported in one place for Alembic and schema checks."""
 
-from comity.audit.models import AuditEntry
+from comity.accounts.models import User, UserSession
+from comity.audit.models import AuditCheckpoint, AuditEntry, ReceivedCheckpoint
 from comity.cases.models import Case, CaseEvent
 from comity.directory.models import DirectorySnapshot
 from comity.duty.models import DutyAssignment, RosterEntry
@@ -22,6 +23,7 @@ from comity.timers.models import Timer
 
 __all__ = [
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEntry",
     "Base",
     "Case",
@@ -41,7 +43,10 @@ __all__ = [
     "OutboxMessage",
     "PlainRow",
     "ReceiptRecord",
+    "ReceivedCheckpoint",
     "RequestDraft",
     "RosterEntry",
     "Timer",
+    "User",
+    "UserSession",
 ]

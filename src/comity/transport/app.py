@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from comity import __version__
+from comity.accounts import service as accounts
+from comity.audit import service as audit
 from comity.cases import permissions
 from comity.cases import service as cases
 from comity.cases.models import Case, CaseEvent
@@ -22,7 +24,6 @@ from comity.kit.errors import ComityError, Unauthorized
 from comity.messaging import inbox
 from comity.messaging.delivery import JOSE_MEDIA_TYPE
 from comity.messaging.models import PlainRow, ReceiptRecord
-from comity.nodes import service as node_service
 from comity.nodes.runtime import Node
 from comity.protocol.acts import Act
 from comity.transport.wiring import message_handlers
@@ -31,8 +32,12 @@ log = logging.getLogger("comity.http")
 
 
 class Caller(BaseModel):
+    """Who is calling the officers' API: a user (session from `POST /v1/login`) or a system
+    (API token). Roles are checked by each endpoint."""
+
     user: str
     roles: set[str]
+    kind: str = Field(default="token", description="'session' or 'token'")
 
 
 class NewRequest(BaseModel):
@@ -115,16 +120,14 @@ class EventView(BaseModel):
 def current_caller(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Caller:
-    """Authenticate the bearer token of an officer's API call."""
+    """Authenticate the bearer credential of an API call: a user's session (after password
+    and second factor) or a system's API token."""
     node: Node = request.app.state.node
     if not authorization or not authorization.startswith("Bearer "):
-        raise Unauthorized("send 'Authorization: Bearer <token>'")
-    with node.sessions() as session:
-        try:
-            token = node_service.resolve_token(session, authorization[7:].strip())
-        except ComityError:
-            raise Unauthorized("unknown or revoked API token") from None
-        return Caller(user=token.user, roles=set(token.roles.split(",")))
+        raise Unauthorized("send 'Authorization: Bearer <token>' (log in at POST /v1/login)")
+    with transaction(node.sessions) as session:
+        principal = accounts.authenticate(session, node.settings, authorization[7:].strip())
+    return Caller(user=principal.user, roles=set(principal.roles), kind=principal.kind)
 
 
 AuthCaller = Annotated[Caller, Depends(current_caller)]
@@ -142,9 +145,14 @@ def create_app(node: Node) -> FastAPI:
 
     app.include_router(batch_router)
     # Imported here: the requests router depends on this module's AuthCaller.
+    from comity.accounts.api import router as accounts_router
     from comity.requests.api import router as requests_router
 
+    app.include_router(accounts_router)
     app.include_router(requests_router)
+    from comity.evidence.api import router as evidence_router
+
+    app.include_router(evidence_router)
     from comity.cases.api import router as cases_router
     from comity.duty.api import router as duty_router
     from comity.notifications.api import router as notifications_router
@@ -152,9 +160,6 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(cases_router)
     app.include_router(duty_router)
     app.include_router(notifications_router)
-    from comity.evidence.api import router as evidence_router
-
-    app.include_router(evidence_router)
 
     @app.exception_handler(ComityError)
     async def comity_error(_request: Request, exc: ComityError) -> JSONResponse:
@@ -191,8 +196,10 @@ def create_app(node: Node) -> FastAPI:
     @app.get("/v1/cases")
     def list_requests(who: AuthCaller, state: str | None = None) -> list[CaseView]:
         permissions.require_any(who.roles, permissions.READ_ROLES, "listing requests")
-        with node.sessions() as session:
-            return [CaseView.of(c) for c in cases.list_cases(session, state)]
+        with transaction(node.sessions) as session:
+            found = cases.list_cases(session, state)
+            audit.record(session, "cases:request:listed", who.user, state=state, count=len(found))
+            return [CaseView.of(c) for c in found]
 
     @app.post("/v1/cases", status_code=201)
     def create_request(who: AuthCaller, new: NewRequest) -> CaseView:
@@ -212,14 +219,17 @@ def create_app(node: Node) -> FastAPI:
     @app.get("/v1/cases/{case_id}/events")
     def request_events(who: AuthCaller, case_id: str) -> list[EventView]:
         permissions.require_any(who.roles, permissions.READ_ROLES, "reading a request")
-        with node.sessions() as session:
+        with transaction(node.sessions) as session:
             cases.get_case(session, case_id)
+            audit.record(session, "cases:events:read", who.user, case_id)
             return [EventView.of(e) for e in cases.events(session, case_id)]
 
     @app.get("/v1/cases/{case_id}/receipts")
     def request_receipts(who: AuthCaller, case_id: str) -> list[dict[str, Any]]:
         permissions.require_any(who.roles, permissions.READ_ROLES, "reading receipts")
-        with node.sessions() as session:
+        with transaction(node.sessions) as session:
+            cases.get_case(session, case_id)
+            audit.record(session, "cases:receipts:read", who.user, case_id)
             rows = session.execute(
                 select(ReceiptRecord)
                 .where(ReceiptRecord.conversation_id == case_id)
@@ -245,8 +255,6 @@ def create_app(node: Node) -> FastAPI:
                 return CaseView.of(case)
         except ComityError as exc:
             with transaction(node.sessions) as session:
-                from comity.audit import service as audit
-
                 audit.record(
                     session,
                     "cases:act:refused",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from comity.audit import checkpoints
 from comity.cases import service as cases
 from comity.evidence import service as evidence
 from comity.messaging.delivery import DeliveryHooks, receipt_deadline_handler
@@ -15,6 +16,7 @@ def message_handlers() -> dict[str, MessageHandler]:
     return {
         cases.ACT_MESSAGE: cases.receive_act,
         cases.RECEIPT_MESSAGE: cases.receive_receipt,
+        checkpoints.CHECKPOINT_MESSAGE: checkpoints.receive_checkpoint,
         **evidence.message_handlers(),
     }
 

@@ -1,0 +1,1 @@
+"""Users, roles, passwords (argon2id), the TOTP second factor, sessions and API tokens."""

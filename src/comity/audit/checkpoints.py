@@ -1,0 +1,234 @@
+"""Signed audit checkpoints: this node's word, sent to its peers, that its log held `count`
+entries ending in `head_hash` at time `at`.
+
+A hash chain alone cannot show that its newest entries were cut off: whoever truncates the
+tail leaves a shorter chain that is still intact. A checkpoint held by a peer can: the log
+must still contain entry `count` with that hash. Checkpoints travel as ordinary envelopes
+(message type `audit-checkpoint`) through the outbox, so they are receipted and retried.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from joserfc.jwk import OKPKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from comity.audit import service as audit
+from comity.audit.models import AuditCheckpoint, ReceivedCheckpoint
+from comity.directory import service as directory_service
+from comity.kit.clock import utc_now
+from comity.kit.db import transaction
+from comity.kit.errors import ComityError
+from comity.messaging import outbox
+from comity.messaging.models import InboxMessage, OutboxMessage
+from comity.nodes.models import NodeKey
+from comity.nodes.runtime import Node
+from comity.protocol.envelope import OpenedEnvelope, format_time, parse_time
+from comity.protocol.errors import MalformedEnvelope
+from comity.protocol.signed import SignedDocument, sign_document, verify_document
+
+CHECKPOINT_TYP = "comity-audit-checkpoint+jws"
+CHECKPOINT_MESSAGE = "audit-checkpoint"
+EXPORT_FORMAT = "comity-audit-checkpoints/1"
+_CONVERSATIONS = uuid.UUID("6f0d8a0e-5b7c-4d1e-9a56-2f2b0c1d7a11")
+
+
+def conversation_id(participant: str) -> str:
+    """All checkpoints of one node share a conversation, so each peer gets them in order."""
+    return str(uuid.uuid5(_CONVERSATIONS, participant))
+
+
+def peers(session: Session, node: Node) -> list[str]:
+    """Who receives our checkpoints: the configured list, or every party we have exchanged
+    messages with (they hold our receipts and have a stake in our log)."""
+    if node.settings.audit_checkpoint_peers:
+        chosen = set(node.settings.audit_checkpoint_peers)
+    else:
+        sent = session.execute(select(OutboxMessage.recipient).distinct()).scalars()
+        received = session.execute(select(InboxMessage.sender).distinct()).scalars()
+        chosen = set(sent) | set(received)
+    chosen.discard(node.participant_id)
+    return sorted(chosen)
+
+
+def issue(session: Session, node: Node, recipients: list[str] | None = None) -> AuditCheckpoint:
+    """Sign the current head of the log, keep the checkpoint, and queue it for each peer. A
+    peer missing from the directory is skipped (and named in the returned `sent_to`)."""
+    audit.lock_chain(session)
+    count, head_hash = audit.head(session)
+    at = utc_now()
+    payload = {
+        "participant": node.participant_id,
+        "count": count,
+        "head_hash": head_hash,
+        "at": format_time(at),
+    }
+    token = sign_document(CHECKPOINT_TYP, node.participant_id, payload, node.keyring.signing_key())
+    sent: list[str] = []
+    for peer in peers(session, node) if recipients is None else recipients:
+        try:
+            outbox.enqueue(
+                session,
+                node,
+                peer,
+                conversation_id(node.participant_id),
+                CHECKPOINT_MESSAGE,
+                {"checkpoint": token},
+            )
+        except ComityError:
+            continue
+        sent.append(peer)
+    row = AuditCheckpoint(count=count, head_hash=head_hash, at=at, token=token, sent_to=sent)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def issue_if_due(node: Node) -> bool:
+    """Issue a checkpoint if the last one is older than `audit_checkpoint_seconds` and the log
+    grew since. Safe with several workers: the decision is taken under the chain's lock."""
+    with transaction(node.sessions) as session:
+        audit.lock_chain(session)
+        last = session.execute(
+            select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        count, _ = audit.head(session)
+        if count == 0 or (last is not None and last.count == count):
+            return False
+        interval = node.settings.audit_checkpoint_seconds
+        if last is not None and (utc_now() - last.at).total_seconds() < interval:
+            return False
+        issue(session, node)
+        return True
+
+
+class CheckpointSchedule:
+    """The worker's periodic step: looks at most once a minute (or once per interval, if
+    shorter) whether a checkpoint is due, so an idle worker does not write every pass."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self._last_look: float | None = None
+
+    def run_due(self) -> int:
+        every = min(60.0, float(self.node.settings.audit_checkpoint_seconds))
+        now = time.monotonic()
+        if self._last_look is not None and now - self._last_look < every:
+            return 0
+        self._last_look = now
+        return int(issue_if_due(self.node))
+
+
+def key_for(session: Session) -> Any:
+    """A key look-up for checkpoint signatures: this node's own keys from its key table, a
+    peer's from the current directory."""
+    own = {row.kid: row.public_jwk for row in session.execute(select(NodeKey)).scalars()}
+    try:
+        directory = directory_service.current(session, require_valid=False)
+    except ComityError:
+        directory = None
+
+    def lookup(issuer: str, kid: str) -> OKPKey:
+        if kid in own:
+            return OKPKey.import_key(own[kid])
+        if directory is None:
+            raise MalformedEnvelope(f"no key {kid} of {issuer}: this node has no directory")
+        return directory_service.verification_key(directory, issuer, kid, utc_now())
+
+    return lookup
+
+
+def read_checkpoint(token: str, key_lookup: Any) -> SignedDocument:
+    """Verify a checkpoint's signature and the shape of its payload."""
+    document = verify_document(token, CHECKPOINT_TYP, key_lookup)
+    payload = document.payload
+    if (
+        payload.get("participant") != document.issuer
+        or not isinstance(payload.get("count"), int)
+        or not isinstance(payload.get("head_hash"), str)
+        or not isinstance(payload.get("at"), str)
+    ):
+        raise MalformedEnvelope("audit checkpoint payload lacks participant, count, head or at")
+    return document
+
+
+def receive_checkpoint(session: Session, node: Node, opened: OpenedEnvelope) -> None:
+    """Inbox handler: keep a peer's checkpoint. One that goes backwards (fewer entries than an
+    earlier one, or the same count with another hash) is kept too — it is the evidence — and
+    flagged in our audit log."""
+    token = opened.payload.get("checkpoint")
+    if not isinstance(token, str):
+        raise MalformedEnvelope("audit-checkpoint message lacks the signed checkpoint")
+    directory = directory_service.current(session)
+    sender = opened.header.sender
+    document = read_checkpoint(
+        token,
+        lambda issuer, kid: directory_service.verification_key(
+            directory, issuer, kid, opened.header.created_at
+        ),
+    )
+    if document.issuer != sender:
+        raise MalformedEnvelope(f"checkpoint of {document.issuer} sent by {sender}")
+    count, head_hash = int(document.payload["count"]), str(document.payload["head_hash"])
+    earlier = session.execute(
+        select(ReceivedCheckpoint)
+        .where(ReceivedCheckpoint.issuer == sender, ReceivedCheckpoint.count >= count)
+        .order_by(ReceivedCheckpoint.count.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if earlier is not None and (earlier.count > count or earlier.head_hash != head_hash):
+        audit.record(
+            session,
+            "audit:checkpoint:regressed",
+            sender,
+            opened.header.message_id,
+            earlier_count=earlier.count,
+            count=count,
+        )
+    session.add(
+        ReceivedCheckpoint(
+            issuer=sender,
+            count=count,
+            head_hash=head_hash,
+            at=parse_time(str(document.payload["at"])),
+            token=token,
+            message_id=opened.header.message_id,
+        )
+    )
+    session.flush()
+
+
+def export(
+    session: Session, node: Node, issuer: str | None, own: bool, actor: str
+) -> dict[str, Any]:
+    """Checkpoints as a file for the other side: those received (from `issuer`, or all), or
+    with `own` those this node issued."""
+    if own:
+        tokens = [
+            (node.participant_id, row.token)
+            for row in session.execute(
+                select(AuditCheckpoint).order_by(AuditCheckpoint.id)
+            ).scalars()
+        ]
+    else:
+        query = select(ReceivedCheckpoint).order_by(ReceivedCheckpoint.id)
+        if issuer:
+            query = query.where(ReceivedCheckpoint.issuer == issuer)
+        tokens = [(row.issuer, row.token) for row in session.execute(query).scalars()]
+    audit.record(
+        session,
+        "audit:checkpoints:exported",
+        actor,
+        issuer or ("own" if own else "all"),
+        count=len(tokens),
+    )
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_by": node.participant_id,
+        "exported_at": format_time(utc_now()),
+        "checkpoints": [{"issuer": who, "token": token} for who, token in tokens],
+    }

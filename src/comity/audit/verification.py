@@ -1,0 +1,138 @@
+"""`comity audit verify`: the chain, and the chain against every checkpoint we can find.
+
+Three kinds of tampering are found:
+- an altered entry: its hash no longer matches its content;
+- a deleted entry: a gap in the numbering and a broken link to the previous entry;
+- a truncated tail: the log ends before the entry a signed checkpoint vouches for, or that
+  entry no longer has the hash the checkpoint names. Our own checkpoints are kept in
+  `audit_checkpoints`; the copies our peers hold (`comity audit checkpoints export` on the peer)
+  also catch a truncation whose checkpoints were deleted here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from comity.audit import checkpoints
+from comity.audit import service as audit
+from comity.audit.models import AuditCheckpoint, AuditEntry
+from comity.kit.errors import ComityError
+
+
+@dataclass(frozen=True)
+class Finding:
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+
+@dataclass
+class Report:
+    entries: int = 0
+    checkpoints: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.findings
+
+
+def verify(session: Session, participant: str, peer_tokens: list[str] | None = None) -> Report:
+    """Check the chain, our stored checkpoints, and checkpoint tokens a peer exported."""
+    entries = audit.entries(session)
+    report = Report(entries=len(entries))
+    for problem in audit.verify_chain(entries):
+        report.findings.append(Finding(f"entry {problem.entry_id}", problem.problem))
+    by_id = {e.id: e for e in entries}
+    last_id = entries[-1].id if entries else 0
+    lookup = checkpoints.key_for(session)
+    own = list(session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.id)).scalars())
+    own_tokens = {row.token for row in own}
+    for row in own:
+        where = f"checkpoint {row.id} of {row.at.isoformat()}"
+        payload = _verified_payload(row.token, lookup, participant, where, report)
+        if payload is None:
+            continue
+        if payload["count"] != row.count or payload["head_hash"] != row.head_hash:
+            report.findings.append(
+                Finding(where, "stored count or head differ from what the checkpoint signs")
+            )
+        _check_against(payload, by_id, last_id, where, report)
+    for index, token in enumerate(peer_tokens or [], start=1):
+        where = f"peer-held checkpoint {index}"
+        payload = _verified_payload(token, lookup, participant, where, report)
+        if payload is None:
+            continue
+        where = f"peer-held checkpoint {index} of {payload['at']}"
+        if token not in own_tokens:
+            report.findings.append(
+                Finding(where, "missing from this node's audit_checkpoints (deleted here)")
+            )
+        _check_against(payload, by_id, last_id, where, report)
+    return report
+
+
+def _verified_payload(
+    token: str, lookup: Any, participant: str, where: str, report: Report
+) -> dict[str, Any] | None:
+    try:
+        document = checkpoints.read_checkpoint(token, lookup)
+    except ComityError as exc:
+        report.findings.append(Finding(where, f"signature does not verify: {exc.message}"))
+        return None
+    if document.issuer != participant:
+        report.findings.append(
+            Finding(where, f"issued by {document.issuer}, not by this node ({participant})")
+        )
+        return None
+    report.checkpoints += 1
+    return document.payload
+
+
+def _check_against(
+    payload: dict[str, Any],
+    by_id: dict[int, AuditEntry],
+    last_id: int,
+    where: str,
+    report: Report,
+) -> None:
+    count = int(payload["count"])
+    if count == 0:
+        return
+    if count > last_id:
+        report.findings.append(
+            Finding(
+                where,
+                f"vouches for {count} entries but the log ends at entry {last_id}: "
+                f"entries after {last_id} were removed (log truncated)",
+            )
+        )
+        return
+    entry = by_id.get(count)
+    if entry is None:
+        report.findings.append(Finding(where, f"entry {count} it vouches for is missing"))
+    elif entry.hash != payload["head_hash"]:
+        report.findings.append(
+            Finding(
+                where,
+                f"entry {count} no longer has the hash this checkpoint signed: the log was "
+                "rewritten up to that entry",
+            )
+        )
+
+
+def read_export(data: Any) -> list[str]:
+    """The checkpoint tokens of an exported file."""
+    if not isinstance(data, dict) or data.get("format") != checkpoints.EXPORT_FORMAT:
+        raise ComityError(f"not a checkpoint file (expected format {checkpoints.EXPORT_FORMAT})")
+    items = data.get("checkpoints")
+    if not isinstance(items, list):
+        raise ComityError("checkpoint file lacks its 'checkpoints' list")
+    tokens = [item.get("token") for item in items if isinstance(item, dict)]
+    return [t for t in tokens if isinstance(t, str)]
