@@ -134,7 +134,7 @@ def _conditions_offered(case: Case) -> dict[str, Any] | None:
     offered = case.request.get("conditions") if isinstance(case.request, dict) else None
     if offered:
         return {
-            "conditions": list(offered),
+            "conditions": [offered] if isinstance(offered, str) else list(offered),
             "permitted_proceedings": list(case.request.get("permitted_proceedings", [])),
             "confidential": bool(case.request.get("confidential", False)),
         }

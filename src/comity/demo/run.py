@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import yaml
 
+from comity.demo.workflow import DEMO_DUTY_ACK_SECONDS, SCENARIOS
 from comity.directory import service as directory_service
 from comity.kit.clock import utc_now
 from comity.kit.db import transaction
@@ -35,6 +36,7 @@ from comity.nodes.runtime import open_node
 PARTIES = Path(__file__).with_name("parties.yaml")
 REQUESTS = Path(__file__).with_name("requests")
 REGISTRY_ID = "REGISTRY"
+STATES = ("XA", "XB", "XC", "PB", "XD", "PD")
 
 
 def free_port() -> int:
@@ -343,6 +345,9 @@ def run_scenarios(fed: Federation, say: Callable[[str], None]) -> None:
     except ComityError as exc:
         say(f"  XB tries to execute after refusing: refused — {exc.message}")
 
+    for scenario in SCENARIOS:
+        scenario(fed, say)
+
 
 def _has_receipt(officer: Officer, case_id: str, evidence: str) -> bool:
     receipts = officer.call("GET", f"/v1/cases/{case_id}/receipts")
@@ -351,15 +356,19 @@ def _has_receipt(officer: Officer, case_id: str, evidence: str) -> bool:
 
 def build_demo(root: Path, base_port: int = 0) -> Federation:
     fed = Federation(root, passphrase=secrets.token_urlsafe(24))
-    ports = iter(range(base_port, base_port + 10)) if base_port else None
+    ports = iter(range(base_port, base_port + 12)) if base_port else None
 
     def port() -> int:
         return next(ports) if ports else free_port()
 
     registry = fed.init_node(REGISTRY_ID, port=port())
     key = fed.registry_key()
-    for participant in ("XA", "XB", "XC", "PB"):
-        fed.init_node(participant, port=port(), registry_url=registry.url, registry_key=key)
+    for participant in STATES:
+        # XD's desk gets seconds, not the default hour, to acknowledge: scenario 2 escalates.
+        extra = {"duty_ack_seconds": DEMO_DUTY_ACK_SECONDS} if participant == "XD" else {}
+        fed.init_node(
+            participant, port=port(), registry_url=registry.url, registry_key=key, **extra
+        )
     parties = yaml.safe_load(PARTIES.read_text(encoding="utf-8"))
     document = fed.directory_yaml(parties)
     document["participants"].insert(
@@ -377,6 +386,11 @@ def build_demo(root: Path, base_port: int = 0) -> Federation:
     fed.token("XB", "xb-duty", ["duty-officer"])
     fed.token("XC", "xc-duty", ["duty-officer"])
     fed.token("PB", "pb-responder", ["provider-responder"])
+    fed.token("XD", "xd-duty-1", ["duty-officer"])
+    fed.token("XD", "xd-duty-2", ["duty-officer"])
+    fed.token("XD", "xd-supervisor", ["duty-officer"])
+    fed.token("XD", "xd-admin", ["administrator"])
+    fed.token("PD", "pd-responder", ["provider-responder"])
     return fed
 
 
@@ -394,7 +408,7 @@ def run_demo(check: bool, base_port: int = 0, workdir: str = "") -> int:
         for participant in fed.nodes:
             fed.start(participant)
             say(f"  {participant:<9} {fed.nodes[participant].url}")
-        for participant in ("XA", "XB", "XC", "PB"):
+        for participant in STATES:
             officer = next(iter(fed.nodes[participant].tokens))
             fed.await_directory(participant)
             say(f"  {participant} pulled and verified directory v1 (API token for {officer})")
