@@ -365,7 +365,9 @@ def build_demo(root: Path, base_port: int = 0) -> Federation:
     key = fed.registry_key()
     for participant in STATES:
         # XD's desk gets seconds, not the default hour, to acknowledge: scenario 2 escalates.
-        extra = {"duty_ack_seconds": DEMO_DUTY_ACK_SECONDS} if participant == "XD" else {}
+        extra: dict[str, Any] = (
+            {"duty_ack_seconds": DEMO_DUTY_ACK_SECONDS} if participant == "XD" else {}
+        )
         fed.init_node(
             participant, port=port(), registry_url=registry.url, registry_key=key, **extra
         )
