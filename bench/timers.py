@@ -139,7 +139,7 @@ def schedule_due(sessions: Any, case_ids: list[str], n: int, tag: str) -> None:
 
 def measure_ticks(sessions: Any, case_ids: list[str], rounds: int) -> dict[str, float]:
     fired = Fired()
-    handlers = {KIND: fired.handler}
+    handlers: dict[str, timers.TimerHandler] = {KIND: fired.handler}
     tick_ms, select_ms, idle_ms = [], [], []
     due_query = (
         sa.select(Timer.id)
@@ -179,7 +179,7 @@ def measure_lag(
     sessions: Any, case_ids: list[str], rate: int, seconds: float, workers: int, poll: float
 ) -> dict[str, float]:
     fired = Fired()
-    handlers = {KIND: fired.handler}
+    handlers: dict[str, timers.TimerHandler] = {KIND: fired.handler}
     stop = threading.Event()
     produced = 0
 
