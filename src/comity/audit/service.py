@@ -110,3 +110,10 @@ def entries(session: Session, tag_prefix: str = "") -> list[AuditEntry]:
     if tag_prefix:
         query = query.where(AuditEntry.tag.startswith(tag_prefix))
     return list(session.execute(query).scalars())
+
+
+def page(session: Session, tag_prefix: str, after: int, limit: int) -> list[AuditEntry]:
+    query = select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(limit)
+    if tag_prefix:
+        query = query.where(AuditEntry.tag.startswith(tag_prefix))
+    return list(session.execute(query).scalars())

@@ -149,6 +149,9 @@ def create_app(node: Node) -> FastAPI:
     from comity.requests.api import router as requests_router
 
     app.include_router(accounts_router)
+    from comity.audit.api import router as audit_router
+
+    app.include_router(audit_router)
     app.include_router(requests_router)
     from comity.evidence.api import router as evidence_router
 

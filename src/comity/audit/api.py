@@ -1,0 +1,86 @@
+"""The auditor's API: read the audit log and verify it. Only the `auditor` role; every read
+is itself audited, so the watchers are watched."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from comity.audit import service, verification
+from comity.cases.permissions import require_any
+from comity.kit.db import transaction
+from comity.nodes.runtime import Node
+from comity.transport.app import AuthCaller
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+AUDITORS = frozenset({"auditor"})
+
+
+class EntryView(BaseModel):
+    id: int
+    at: datetime
+    tag: str
+    actor: str
+    subject: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class VerificationView(BaseModel):
+    intact: bool
+    entries: int
+    checkpoints: int
+    findings: list[str]
+
+
+def _node(request: Request) -> Node:
+    node: Node = request.app.state.node
+    return node
+
+
+@router.get("")
+def read_log(
+    request: Request,
+    who: AuthCaller,
+    tag: str = Query("", description="Only entries whose tag starts with this"),
+    after: int = Query(0, ge=0, description="Only entries after this number"),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[EntryView]:
+    """Entries in order, a page at a time (`after` = the last number of the previous page)."""
+    require_any(who.roles, AUDITORS, "reading the audit log")
+    with transaction(_node(request).sessions) as session:
+        page = service.page(session, tag, after, limit)
+        service.record(session, "audit:log:read", who.user, tag, after=after, count=len(page))
+        return [
+            EntryView(
+                id=e.id,
+                at=e.at,
+                tag=e.tag,
+                actor=e.actor,
+                subject=e.subject,
+                details=e.details,
+                prev_hash=e.prev_hash,
+                hash=e.hash,
+            )
+            for e in page
+        ]
+
+
+@router.get("/verify")
+def verify_log(request: Request, who: AuthCaller) -> VerificationView:
+    """What `comity audit verify` says, without a peer's checkpoint file."""
+    require_any(who.roles, AUDITORS, "verifying the audit log")
+    node = _node(request)
+    with transaction(node.sessions) as session:
+        report = verification.verify(session, node.participant_id)
+        service.record(session, "audit:log:verified", who.user, intact=report.intact)
+    return VerificationView(
+        intact=report.intact,
+        entries=report.entries,
+        checkpoints=report.checkpoints,
+        findings=[str(f) for f in report.findings],
+    )
