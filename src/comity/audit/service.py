@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from comity.audit.models import AuditEntry
@@ -41,27 +41,60 @@ def head(session: Session) -> tuple[int, str]:
     return (last[0], last[1]) if last else (0, GENESIS)
 
 
+_ORDER = "comity.audit.pending"
+_HEAD = "comity.audit.head"
+
+
 def record(session: Session, tag: str, actor: str, subject: str = "", **details: Any) -> AuditEntry:
-    """Append an entry in the caller's transaction (it commits or rolls back with the action)."""
-    lock_chain(session)
-    last_id, prev_hash = head(session)
-    at = utc_now()
+    """Append an entry in the caller's transaction (it commits or rolls back with the action).
+
+    The entry is chained when the session flushes (`_chain_pending`): the chain's lock and
+    head are read once per transaction, not once per entry, and the entries of one flush are
+    inserted together. An entry added in a savepoint that rolls back is dropped with it."""
     clean = {k: v for k, v in details.items() if v is not None}
-    # The id is taken here, under the lock, not from a sequence: a rolled-back transaction
-    # would leave a gap in a PostgreSQL sequence, and a gap must mean a deleted entry.
     entry = AuditEntry(
-        id=last_id + 1,
-        at=at,
-        tag=tag,
-        actor=actor,
-        subject=subject,
-        details=clean,
-        prev_hash=prev_hash,
-        hash=_entry_hash(prev_hash, format_time(at), tag, actor, subject, clean),
+        at=utc_now(), tag=tag, actor=actor, subject=subject, details=clean, prev_hash="", hash=""
     )
     session.add(entry)
-    session.flush()
+    session.info.setdefault(_ORDER, []).append(entry)
     return entry
+
+
+@event.listens_for(Session, "before_flush")
+def _chain_pending(session: Session, _context: Any, _instances: Any) -> None:
+    pending = [e for e in session.info.pop(_ORDER, []) if e in session.new]
+    if not pending:
+        return
+    cached = session.info.get(_HEAD)
+    if cached is None:
+        lock_chain(session)
+        cached = head(session)
+    last_id, prev_hash = cached
+    for entry in pending:
+        # The id is taken here, under the lock, not from a sequence: a rolled-back
+        # transaction would leave a gap in a PostgreSQL sequence, and a gap must mean a
+        # deleted entry.
+        last_id += 1
+        entry.id = last_id
+        entry.prev_hash = prev_hash
+        entry.hash = _entry_hash(
+            prev_hash, format_time(entry.at), entry.tag, entry.actor, entry.subject, entry.details
+        )
+        prev_hash = entry.hash
+    session.info[_HEAD] = (last_id, prev_hash)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_head_on_rollback(session: Session, _previous: Any) -> None:
+    # Entries flushed inside a rolled-back savepoint are gone: read the head again.
+    session.info.pop(_HEAD, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_head_after_transaction(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_HEAD, None)
+        session.info.pop(_ORDER, None)
 
 
 @dataclass(frozen=True)
