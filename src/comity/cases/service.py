@@ -111,7 +111,6 @@ def _apply(
     case.state = target
     case.state_at = utc_now()
     case.act_count += 1
-    session.flush()
     audit.record(
         session,
         f"cases:act:{act.value}",

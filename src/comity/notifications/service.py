@@ -45,8 +45,8 @@ def notify(
         email_status="pending" if email_to else "none",
     )
     session.add(note)
-    session.flush()
     if email_to:
+        session.flush()  # the e-mail timer names the notification's id
         timers.schedule(session, EMAIL_TIMER, f"{note.id}:1", utc_now(), notification=note.id)
     return note
 

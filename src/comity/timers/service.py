@@ -37,7 +37,6 @@ def schedule(
 ) -> Timer:
     timer = Timer(kind=kind, subject=subject, due_at=due_at, data=data, case_id=case_id)
     session.add(timer)
-    session.flush()
     return timer
 
 
