@@ -19,6 +19,7 @@ from comity.protocol.acts import (
     Act,
     ActBody,
     ConditionsBody,
+    ConsentBody,
     ExtendBody,
     PostponeBody,
     RefuseBody,
@@ -159,6 +160,9 @@ def apply_effects(case: Case, act: Act, body: ActBody) -> None:
         case.conditions = {"declined": case.conditions.get("proposed", {})}
     if act is Act.SUBMIT:
         case.deadline_at = requested_deadline(case.request)
+    if act is Act.CONSENT and isinstance(body, ConsentBody):
+        consented = sorted({*case.conditions.get("consented_transfers", []), body.to})
+        case.conditions = {**case.conditions, "consented_transfers": consented}
 
 
 def requested_deadline(request: dict[str, Any]) -> datetime | None:

@@ -193,6 +193,8 @@ def refusal_after_consultation(fed: Any, say: Say) -> None:
 
 
 def conditions_on_use(fed: Any, say: Say) -> None:
+    from comity.demo.run import wait_until
+
     xa, xb, xc = (fed.officer(p, f"{p.lower()}-duty") for p in ("XA", "XB", "XC"))
     say("Scenario 5 — conditions on use")
     case = xa.create("mla", "XB", load_request("mla"))["id"]
@@ -223,6 +225,27 @@ def conditions_on_use(fed: Any, say: Say) -> None:
         "onward transfer without consent",
     )
     say(f"  XC sends spontaneous information on conditions; XA accepts; passing it to XD: {reason}")
+    xa.act(info["id"], "request-consent", to="XD", purpose="Joint botnet takedown with Dorado")
+    wait_until(
+        lambda: any(
+            e["act"] == "request-consent" for e in xc.call("GET", f"/v1/cases/{info['id']}/events")
+        ),
+        20,
+        "XA's consent request did not reach XC",
+    )
+    xc.act(info["id"], "consent", to="XD", note="Granted for the takedown only")
+    wait_until(
+        lambda: (
+            "XD"
+            in xa.call("GET", f"/v1/cases/{info['id']}/workflow")["conditions"].get(
+                "consented_transfers", []
+            )
+        ),
+        20,
+        "XC's consent did not reach XA",
+    )
+    xa.call("POST", f"/v1/cases/{info['id']}/onward-transfer", params={"to": "XD"})
+    say("  XA asks XC's consent; XC consents; the transfer to XD is now allowed and recorded")
     xa.act(
         info["id"],
         "notify-disclosure",

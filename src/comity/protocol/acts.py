@@ -45,6 +45,8 @@ class Act(StrEnum):
     CONFIRM_FORMALLY = "confirm-formally"
     WITHDRAW = "withdraw"
     NOTIFY_DISCLOSURE = "notify-disclosure"
+    REQUEST_CONSENT = "request-consent"
+    CONSENT = "consent"
     CLOSE = "close"
 
 
@@ -129,7 +131,19 @@ class DisclosureNoticeBody(ActBody):
     prior: bool = True
 
 
+class ConsentRequestBody(ActBody):
+    to: str = Field(min_length=1, max_length=64, description="Party to pass the material to")
+    purpose: str = Field(min_length=1, max_length=20000)
+
+
+class ConsentBody(ActBody):
+    to: str = Field(min_length=1, max_length=64)
+    note: str = Field(default="", max_length=4000)
+
+
 ACT_BODIES: dict[Act, type[ActBody]] = {
+    Act.REQUEST_CONSENT: ConsentRequestBody,
+    Act.CONSENT: ConsentBody,
     Act.REQUEST_INFORMATION: InformationRequestBody,
     Act.PROVIDE_INFORMATION: InformationBody,
     Act.PROPOSE_CONDITIONS: ConditionsBody,

@@ -86,6 +86,9 @@ def assistance_table(
         Transition("partially-executed", Act.EXECUTE, P, "executed"),
         Transition("partially-executed", Act.CLOSE, R, "closed"),
         Transition("executed", Act.NOTIFY_DISCLOSURE, R, "executed"),
+        # Onward transfer of what was supplied needs the supplier's consent (UNTOC 18(19)-(20)).
+        Transition("executed", Act.REQUEST_CONSENT, R, "executed"),
+        Transition("executed", Act.CONSENT, P, "executed"),
         Transition("executed", Act.CLOSE, R, "closed"),
         Transition("refused", Act.CLOSE, R, "closed"),
         Transition("withdrawn", Act.CLOSE, P, "closed"),
@@ -119,6 +122,8 @@ def spontaneous_information_table() -> TransitionTable:
             Transition("conditions-declined", Act.WITHDRAW, R, "withdrawn"),
             Transition("conditions-declined", Act.CLOSE, R, "closed"),
             Transition("accepted", Act.NOTIFY_DISCLOSURE, P, "accepted"),
+            Transition("accepted", Act.REQUEST_CONSENT, P, "accepted"),
+            Transition("accepted", Act.CONSENT, R, "accepted"),
             Transition("accepted", Act.CLOSE, R, "closed"),
             Transition("withdrawn", Act.CLOSE, P, "closed"),
         ],
