@@ -290,6 +290,46 @@ def preservation_request() -> dict[str, Any]:
     return loaded
 
 
+def drafted_mla(fed: Federation, say: Callable[[str], None]) -> None:
+    """Scenario 1, Monday: the central authority drafts the MLA, checks it against the law,
+    a second officer approves it (four eyes), and it is dispatched on the route the law gives."""
+    drafter = fed.officer("XA", "xa-drafter")
+    authoriser = fed.officer("XA", "xa-authoriser")
+    xb_duty = fed.officer("XB", "xb-duty")
+    say("Scenario 1d — XA's central authority drafts the MLA for the disk image (budapest 31)")
+    document = json.loads((REQUESTS / "mla.json").read_text(encoding="utf-8"))
+    incomplete = {k: v for k, v in document.items() if k != "facts_summary"}
+    draft = drafter.call(
+        "POST",
+        "/v1/requests/drafts",
+        json={"kind": "mla", "requested": "XB", "document": incomplete},
+    )
+    missing = [f for f in draft["findings"] if f["severity"] == "blocking"]
+    say(
+        f"  the draft lacks the facts: blocked — {missing[0]['message']} ({missing[0]['citation']})"
+    )
+    draft = drafter.call(
+        "PUT",
+        f"/v1/requests/drafts/{draft['id']}",
+        json={"version": draft["version"], "document": document},
+    )
+    say(f"  completed: {len(draft['findings'])} finding(s), none blocking: {not draft['blocking']}")
+    try:
+        drafter.call(
+            "POST", f"/v1/requests/drafts/{draft['id']}/approve", json={"version": draft["version"]}
+        )
+        raise DemoFailed("the drafter approved their own request")
+    except ComityError as exc:
+        say(f"  the drafter tries to approve it: refused — {exc.message}")
+    approved = authoriser.call(
+        "POST", f"/v1/requests/drafts/{draft['id']}/approve", json={"version": draft["version"]}
+    )
+    say(f"  the authorising officer approves it ({approved['approver']})")
+    sent = authoriser.call("POST", f"/v1/requests/drafts/{draft['id']}/dispatch")
+    xb_duty.await_state(sent["case_id"], "delivered")
+    say(f"  dispatched as request {sent['case_id']}; XB's node holds it, 'delivered'")
+
+
 def run_scenarios(fed: Federation, say: Callable[[str], None]) -> None:
     xa_duty = fed.officer("XA", "xa-duty")
     xb_duty = fed.officer("XB", "xb-duty")
@@ -345,6 +385,7 @@ def run_scenarios(fed: Federation, say: Callable[[str], None]) -> None:
     except ComityError as exc:
         say(f"  XB tries to execute after refusing: refused — {exc.message}")
 
+    drafted_mla(fed, say)
     for scenario in SCENARIOS:
         scenario(fed, say)
 
@@ -385,6 +426,8 @@ def build_demo(root: Path, base_port: int = 0) -> Federation:
     )
     fed.publish(document)
     fed.token("XA", "xa-duty", ["duty-officer"])
+    fed.token("XA", "xa-drafter", ["central-authority-officer"])
+    fed.token("XA", "xa-authoriser", ["authorising-officer"])
     fed.token("XB", "xb-duty", ["duty-officer"])
     fed.token("XC", "xc-duty", ["duty-officer"])
     fed.token("PB", "pb-responder", ["provider-responder"])
