@@ -19,6 +19,7 @@ from comity.cases.models import Case, CaseEvent
 from comity.kit.clock import utc_now
 from comity.kit.errors import NotFound
 from comity.messaging import outbox
+from comity.messaging.delivery import keep_own_evidence
 from comity.messaging.models import OutboxMessage, ReceiptRecord
 from comity.nodes.runtime import Node
 from comity.protocol.acts import Act, Side, SubmitBody, parse_act_body
@@ -384,33 +385,22 @@ def retrieval_deadline_handler(node: Node) -> Any:
         ).first()
         if got:
             return
-        now = utc_now()
-        receipt = Receipt(
-            evidence=Evidence.NOT_RETRIEVED,
-            message_id=timer.subject,
-            conversation_id=str(timer.data.get("conversation_id", "")),
-            envelope_sha256=str(timer.data.get("envelope_sha256", "")),
-            sender=node.participant_id,
-            recipient=str(timer.data.get("recipient", "")),
-            issuer=node.participant_id,
-            at=now,
-            reason="not opened by the requested party in time",
-        )
-        session.add(
-            ReceiptRecord(
-                message_id=timer.subject,
-                conversation_id=receipt.conversation_id,
-                evidence=Evidence.NOT_RETRIEVED.value,
-                issuer=node.participant_id,
-                token=receipt.sign(node.keyring.signing_key()),
-                at=now,
-            )
+        conversation_id = str(timer.data.get("conversation_id", ""))
+        keep_own_evidence(
+            session,
+            node,
+            Evidence.NOT_RETRIEVED,
+            timer.subject,
+            conversation_id,
+            str(timer.data.get("envelope_sha256", "")),
+            str(timer.data.get("recipient", "")),
+            "not opened by the requested party in time",
         )
         audit.record(
             session,
             "cases:request:not-retrieved",
             "system",
-            receipt.conversation_id,
+            conversation_id,
             message=timer.subject,
         )
 

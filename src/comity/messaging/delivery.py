@@ -300,27 +300,15 @@ def issue_negative_evidence(
     ).first()
     if exists_already:
         return
-    now = utc_now()
-    receipt = Receipt(
-        evidence=Evidence.NOT_DELIVERED,
-        message_id=message.message_id,
-        conversation_id=message.conversation_id,
-        envelope_sha256=message.envelope_sha256,
-        sender=node.participant_id,
-        recipient=message.recipient,
-        issuer=node.participant_id,
-        at=now,
-        reason=reason,
-    )
-    session.add(
-        ReceiptRecord(
-            message_id=message.message_id,
-            conversation_id=message.conversation_id,
-            evidence=Evidence.NOT_DELIVERED.value,
-            issuer=node.participant_id,
-            token=receipt.sign(node.keyring.signing_key()),
-            at=now,
-        )
+    keep_own_evidence(
+        session,
+        node,
+        Evidence.NOT_DELIVERED,
+        message.message_id,
+        message.conversation_id,
+        message.envelope_sha256,
+        message.recipient,
+        reason,
     )
     audit.record(
         session,
@@ -330,6 +318,43 @@ def issue_negative_evidence(
         recipient=message.recipient,
         reason=reason,
     )
+
+
+def keep_own_evidence(
+    session: Session,
+    node: Node,
+    evidence: Evidence,
+    message_id: str,
+    conversation_id: str,
+    envelope_sha256: str,
+    recipient: str,
+    reason: str,
+) -> str:
+    """Sign evidence this node issues about its own message (negative evidence: not delivered,
+    not retrieved in time) and keep it beside the receipts; returns the signed token."""
+    now = utc_now()
+    token = Receipt(
+        evidence=evidence,
+        message_id=message_id,
+        conversation_id=conversation_id,
+        envelope_sha256=envelope_sha256,
+        sender=node.participant_id,
+        recipient=recipient,
+        issuer=node.participant_id,
+        at=now,
+        reason=reason,
+    ).sign(node.keyring.signing_key())
+    session.add(
+        ReceiptRecord(
+            message_id=message_id,
+            conversation_id=conversation_id,
+            evidence=evidence.value,
+            issuer=node.participant_id,
+            token=token,
+            at=now,
+        )
+    )
+    return token
 
 
 def receipt_deadline_handler(node: Node) -> Callable[[Session, Timer], None]:
