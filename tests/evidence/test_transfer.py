@@ -165,10 +165,10 @@ def test_transfer_resumes_after_interruption_and_verifies(pair: Pair) -> None:
         stored = session.execute(select(func.count()).select_from(EvidenceChunk)).scalar_one()
     assert stored == 30
 
+    # The worker's periodic step resumes it without anyone asking.
     resumed = FailAfter(10_000)
     with httpx.Client(event_hooks={"request": [resumed]}) as client:
-        status = transfer.push(pair.xa, transfer_id, client=client)
-    assert status["status"] == "verified"
+        assert transfer.resume_stalled(pair.xa, client, older_than_seconds=0) == 1
     chunks_total = (5 * 1024 * 1024 + 123) // CHUNK + 1 + 1
     assert len(resumed.sent) == chunks_total - 30  # no confirmed chunk sent twice
     assert len(set(resumed.sent) & set(cut.sent)) == 0

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from comity.directory import service as directory_service
@@ -264,3 +265,34 @@ def _put(
 
 
 __all__ = ["SIGNATURE_HEADER", "TransferInterrupted", "check_request", "push"]
+
+
+def resume_stalled(node: Node, client: httpx.Client, older_than_seconds: float = 60.0) -> int:
+    """Resume every outgoing transfer still `sending` that was started more than
+    `older_than_seconds` ago (the worker's periodic step); returns how many completed.
+
+    A transfer another process is pushing at the same moment is harmless: the receiver takes
+    chunks in order and acknowledges a chunk it already holds, so the loser of the race is
+    interrupted and resumes next time."""
+    cutoff = utc_now() - timedelta(seconds=older_than_seconds)
+    with node.sessions() as session:
+        stalled = list(
+            session.execute(
+                select(EvidenceTransfer.id)
+                .where(
+                    EvidenceTransfer.direction == "out",
+                    EvidenceTransfer.status == "sending",
+                    EvidenceTransfer.created_at <= cutoff,
+                )
+                .order_by(EvidenceTransfer.created_at)
+            ).scalars()
+        )
+    completed = 0
+    for transfer_id in stalled:
+        try:
+            status = push(node, transfer_id, client=client, wait_seconds=5.0)
+        except (EvidenceError, httpx.HTTPError):
+            continue
+        if status.get("status") == "verified":
+            completed += 1
+    return completed

@@ -48,6 +48,9 @@ class NodeSettings(BaseSettings):
     evidence_chunk_size: int = Field(
         default=1024 * 1024, description="Plaintext bytes per encrypted evidence chunk"
     )
+    evidence_retry_seconds: int = Field(
+        default=60, description="How often the worker resumes interrupted evidence transfers"
+    )
     clock_skew_seconds: int = 300
     max_message_age_seconds: int = 7 * 24 * 3600
     receipt_deadline_seconds: int = 900

@@ -11,12 +11,13 @@ import os
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import httpx
 
 from comity.audit.checkpoints import CheckpointSchedule
 from comity.directory import service as directory_service
+from comity.evidence import transfer as evidence_transfer
 from comity.kit.errors import ComityError
 from comity.messaging import delivery
 from comity.nodes.runtime import Node
@@ -59,6 +60,11 @@ class Worker:
         self._next_pull = 0.0
         self._pull_failures = 0
         self.checkpoints = CheckpointSchedule(node)
+        # Evidence transfers can take hours: they are resumed on their own thread so the
+        # outbox and the timers never wait for them.
+        self.transfers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence")
+        self._transfer_job: Future[int] | None = None
+        self._next_transfer_look = time.monotonic() + node.settings.evidence_retry_seconds
 
     def run_once(self) -> int:
         """One pass; returns how much work was done (0 means idle)."""
@@ -73,7 +79,21 @@ class Worker:
         done += timers.fire_due(self.node.sessions, self.timer_handlers, self.worker_id)
         self._maybe_pull_directory()
         done += self.checkpoints.run_due()
+        self._maybe_resume_transfers()
         return done
+
+    def _maybe_resume_transfers(self) -> None:
+        """Resume interrupted outgoing evidence transfers from their last confirmed chunk."""
+        now = time.monotonic()
+        if now < self._next_transfer_look:
+            return
+        if self._transfer_job is not None and not self._transfer_job.done():
+            return
+        every = self.node.settings.evidence_retry_seconds
+        self._next_transfer_look = now + every
+        self._transfer_job = self.transfers.submit(
+            evidence_transfer.resume_stalled, self.node, self.client, float(every)
+        )
 
     def _maybe_pull_directory(self) -> None:
         """Pull every `directory_pull_seconds`; after a failure retry soon, with back-off, so a
@@ -114,6 +134,7 @@ class Worker:
     def stop(self) -> None:
         self.stop_event.set()
         self.pool.shutdown(wait=True)
+        self.transfers.shutdown(wait=False, cancel_futures=True)
         self.client.close()
 
 
