@@ -7,6 +7,7 @@ import typer
 from comity.accounts import cli as accounts_cli
 from comity.cli import audit, node, registry
 from comity.documents import cli as documents_cli
+from comity.duty import cli as duty_cli
 from comity.evidence import cli as evidence_cli
 from comity.requests import cli as requests_cli
 
@@ -23,6 +24,7 @@ app.add_typer(accounts_cli.app, name="user")
 app.add_typer(requests_cli.app, name="request")
 requests_cli.app.command("render")(documents_cli.render)
 app.add_typer(evidence_cli.app, name="evidence")
+app.add_typer(duty_cli.app, name="duty")
 
 
 @app.command("demo")
