@@ -1,8 +1,8 @@
 """Benchmark: sealed request delivery A→B with receipt on PostgreSQL, against a plain ceiling.
 
 Node B runs as a real subprocess (`comity node serve`, on 127.0.0.1) with its own fresh
-PostgreSQL database; node A runs in this process on another fresh database. Two phases run
-back to back, with the same HTTP client, concurrency and duration:
+PostgreSQL database; node A runs in this process on another fresh database. Three phases run
+in alternating rounds, with the same HTTP client, concurrency and duration:
 
 * plain  — the ceiling: POST /v1/bench/plain on B inserts the act's JSON as an unsigned row.
 * sealed — the real path: `outbox.enqueue` seals a preservation `submit` act (JWS Ed25519
@@ -10,6 +10,8 @@ back to back, with the same HTTP client, concurrency and duration:
   `delivery.deliver` post it to B, which verifies, decrypts, applies the act (a new case per
   message) and returns a signed receipt; A verifies the receipt and marks the row delivered.
   Latency is measured from the start of `enqueue` to the commit of the delivered row.
+* batched — the same work as the node's worker sends it: messages enqueued one by one, then
+  leased and posted to B together (`delivery.deliver_batch`, POST /v1/envelopes/batch).
 
 Prints its figures and, last, one JSON line. Run `.venv/bin/python bench/envelopes.py --help`.
 """
@@ -437,16 +439,19 @@ def main(argv: list[str] | None = None) -> int:
             f" {args.batch}); {single_ratio:.3f} one message per request (goal ≥ 0.5)",
             flush=True,
         )
+        # Throughput is the node's own way of delivering (the worker batches per peer); latency
+        # is one request's own delivery under the same load (the batched latency also counts
+        # the wait for the batch to fill, which says more about the benchmark than the node).
         summary = {
             "throughput_ratio": round(ratio, 4),
-            "p50_ms": _figure(sealed.percentile_ms(50)),
-            "p99_ms": _figure(sealed.percentile_ms(99)),
+            "p50_ms": _figure(single.percentile_ms(50)),
+            "p99_ms": _figure(single.percentile_ms(99)),
             "sealed_per_s": round(sealed.per_second, 1),
             "batch": args.batch,
+            "batched_p50_ms": _figure(sealed.percentile_ms(50)),
+            "batched_p99_ms": _figure(sealed.percentile_ms(99)),
             "single_ratio": round(single_ratio, 4),
             "single_per_s": round(single.per_second, 1),
-            "single_p50_ms": _figure(single.percentile_ms(50)),
-            "single_p99_ms": _figure(single.percentile_ms(99)),
             "plain_per_s": round(plain.per_second, 1),
             "plain_p50_ms": _figure(plain.percentile_ms(50)),
             "plain_p99_ms": _figure(plain.percentile_ms(99)),
