@@ -32,6 +32,7 @@ from comity.kit.settings import load_settings
 from comity.nodes import service as node_service
 from comity.nodes.keys import public_jwk
 from comity.nodes.runtime import open_node
+from comity.protocol.signed import read_unverified
 
 PARTIES = Path(__file__).with_name("parties.yaml")
 REQUESTS = Path(__file__).with_name("requests")
@@ -328,6 +329,116 @@ def drafted_mla(fed: Federation, say: Callable[[str], None]) -> None:
     sent = authoriser.call("POST", f"/v1/requests/drafts/{draft['id']}/dispatch")
     xb_duty.await_state(sent["case_id"], "delivered")
     say(f"  dispatched as request {sent['case_id']}; XB's node holds it, 'delivered'")
+    evidence_answer(fed, say, sent["case_id"])
+
+
+PROCEEDING = "Xanadu v. unknown (nightowl)"
+
+
+def evidence_answer(fed: Federation, say: Callable[[str], None], case_id: str) -> None:
+    """XB executes the MLA by returning an evidence package: sealed on XB, transferred in
+    encrypted chunks, verified by XA's node before anyone may open it."""
+    xa = fed.officer("XA", "xa-duty")
+    xb = fed.officer("XB", "xb-duty")
+    xb.act(case_id, "acknowledge")
+    xb.act(case_id, "accept", note="Search and seizure ordered at Borduria Hosting")
+    source = fed.root / "xb-seized"
+    (source / "logs").mkdir(parents=True, exist_ok=True)
+    (source / "disk-image.bin").write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    (source / "logs" / "access.log").write_text(
+        "2026-08-14T21:02:11Z 203.0.113.7 POST /pay 200\n", encoding="utf-8"
+    )
+    package_dir = fed.root / "xb-package"
+    sealed = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "comity",
+            "evidence",
+            "seal",
+            str(source),
+            "--out",
+            str(package_dir),
+            "--home",
+            str(fed.nodes["XB"].home),
+            "--request",
+            case_id,
+            "--description",
+            "Forensic image of the server and its access log",
+            "--method",
+            "Image taken by Borduria Hosting under a Borduria search order",
+            "--conditions",
+            "Use only in the hospital ransomware case",
+            "--proceeding",
+            PROCEEDING,
+        ],
+        env=fed.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if sealed.returncode != 0:
+        raise DemoFailed(f"sealing failed: {sealed.stderr.strip() or sealed.stdout.strip()}")
+    package = xb.call("POST", "/v1/evidence/packages/import", json={"folder": str(package_dir)})
+    xb.call("POST", f"/v1/evidence/packages/{package['id']}/send", json={"to": "XA"})
+    say(f"  XB seals the disk image and log ({package['id']}) and sends them in encrypted chunks")
+    wait_until(
+        lambda: any(
+            p["id"] == package["id"] and p["status"] == "verified"
+            for p in xa.call("GET", "/v1/evidence/packages")
+        ),
+        60,
+        "XA's node did not receive and verify the evidence package",
+    )
+    say("  XA's node checked every file against the signed manifest: 'verified'")
+    try:
+        xa.call("POST", f"/v1/evidence/packages/{package['id']}/open", json={})
+        raise DemoFailed("the package opened without acknowledging its conditions")
+    except ComityError as exc:
+        say(f"  opening without acknowledging the conditions: refused — {exc.message}")
+    xa.call(
+        "POST",
+        f"/v1/evidence/packages/{package['id']}/open",
+        json={"acknowledge_conditions": True, "proceeding": PROCEEDING},
+    )
+    chain = xa.call("GET", f"/v1/evidence/packages/{package['id']}")["custody"]
+    actions = [read_unverified(token)[1]["action"] for token in chain]
+    say(f"  XA's prosecutor opens it; custody chain: {' → '.join(actions)}")
+    xb.act(case_id, "execute", summary="Disk image and access log returned as evidence")
+    xa.await_state(case_id, "executed")
+    bundle = fed.root / f"court-bundle-{case_id}.zip"
+    response = xa.client.post(f"/v1/evidence/bundles/{case_id}", params={"include_files": True})
+    if response.status_code != 200:
+        raise DemoFailed(f"court bundle: HTTP {response.status_code}")
+    bundle.write_bytes(response.content)
+    signed_directory = fed.root / "directory.jws"
+    signed_directory.write_text(httpx.get(f"{fed.nodes['XA'].url}/v1/directory").text)
+    registry_key = fed.root / "registry-key.json"
+    registry_key.write_text(json.dumps(fed.registry_key()))
+    checked = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "comity",
+            "evidence",
+            "verify-bundle",
+            str(bundle),
+            "--directory",
+            str(signed_directory),
+            "--registry-key",
+            str(registry_key),
+        ],
+        env=fed.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if checked.returncode != 0:
+        raise DemoFailed(f"the court bundle does not verify: {checked.stdout.strip()}")
+    say(
+        f"  XA's prosecutor exports the court bundle; the defence's expert verifies it offline:"
+        f" {checked.stdout.strip().splitlines()[0]}"
+    )
 
 
 def run_scenarios(fed: Federation, say: Callable[[str], None]) -> None:
