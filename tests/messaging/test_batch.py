@@ -56,3 +56,24 @@ def test_batch_endpoint_answers_each_envelope_over_http(world: World) -> None:
         empty = client.post("/v1/envelopes/batch", json={"envelopes": []})
         assert empty.status_code == 413
     assert stored(xb) == 1
+
+
+def test_content_the_database_refuses_does_not_stall_the_batch(world: World) -> None:
+    """A signed envelope whose content the database cannot store (a value too long for its
+    column on PostgreSQL) is refused on its own; the good envelope beside it is accepted."""
+    from comity.messaging.inbox import UnprocessableEnvelope, accept_batch
+    from comity.transport.wiring import message_handlers
+    from tests.messaging.test_inbox import submit_payload
+
+    xb = world.nodes["XB"]
+    poison = submit_payload()
+    poison["body"]["request"]["instrument"] = "x" * 80
+    good = envelope(world)
+    outcomes = accept_batch(xb, [good, envelope(world, payload=poison)], message_handlers())
+    assert isinstance(outcomes[0], Accepted)
+    if xb.engine.dialect.name == "postgresql":
+        assert isinstance(outcomes[1], UnprocessableEnvelope)
+        assert stored(xb) == 1
+        assert rejections(xb) == ["envelope_unprocessable"]
+    else:  # SQLite does not enforce column lengths
+        assert isinstance(outcomes[1], Accepted)

@@ -351,8 +351,15 @@ def receive_receipt(session: Session, node: Node, opened: OpenedEnvelope) -> Non
     sent = session.execute(
         select(OutboxMessage).where(OutboxMessage.message_id == receipt.message_id)
     ).scalar_one_or_none()
-    if sent is None or sent.envelope_sha256 != receipt.envelope_sha256:
-        raise MalformedEnvelope("receipt refers to no envelope this node sent")
+    if (
+        sent is None
+        or sent.envelope_sha256 != receipt.envelope_sha256
+        or sent.recipient != receipt.issuer
+        or sent.conversation_id != receipt.conversation_id
+        or receipt.sender != node.participant_id
+        or receipt.recipient != receipt.issuer
+    ):
+        raise MalformedEnvelope("receipt refers to no envelope this node sent to its issuer")
     already = session.execute(
         select(func.count())
         .select_from(ReceiptRecord)

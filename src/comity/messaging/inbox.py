@@ -9,11 +9,12 @@ never the content) and nothing of a refused envelope is stored as if valid.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from comity.audit import service as audit
@@ -40,8 +41,16 @@ from comity.protocol.errors import (
 )
 from comity.protocol.receipts import Evidence, Receipt
 
+log = logging.getLogger("comity.inbox")
 MessageHandler = Callable[[Session, Node, OpenedEnvelope], None]
 MAX_BATCH = 200
+
+
+class UnprocessableEnvelope(ComityError):
+    """Verified, but its content cannot be applied here: refused for good, not retried."""
+
+    status_code = 422
+    code = "envelope_unprocessable"
 
 
 class PayloadTooLarge(ComityError):
@@ -118,21 +127,61 @@ def _accept_all(
                     )
                 if directory is None:
                     directory = directory_service.current(session)
-                with session.begin_nested():
-                    outcomes.append(
-                        _accept_one(session, node, directory, token, header, kid, handlers)
-                    )
+                outcomes.append(
+                    _accept_in_savepoint(session, node, directory, token, header, kid, handlers)
+                )
             except ComityError as exc:
                 audit.record(
                     session,
                     "inbox:envelope:rejected",
-                    sender or "unknown",
+                    # Only a verified envelope names its sender; a refused one may lie.
+                    f"unverified:{sender[:64]}" if sender else "unknown",
                     message_id[:200],
                     code=exc.code,
                     reason=exc.message[:500],
                 )
                 outcomes.append(exc)
     return outcomes
+
+
+def _accept_in_savepoint(
+    session: Session,
+    node: Node,
+    directory: Directory,
+    token: str,
+    header: EnvelopeHeader,
+    kid: str,
+    handlers: dict[str, MessageHandler],
+) -> Accepted:
+    """One envelope in its own savepoint. Whatever goes wrong inside — including a value the
+    database refuses or a handler that trips over a signed but nonsensical payload — refuses
+    this envelope for good and leaves the rest of the batch alone; otherwise the sender would
+    retry the same batch forever and the peer's queue would stall behind it."""
+    try:
+        with session.begin_nested():
+            return _accept_one(session, node, directory, token, header, kid, handlers)
+    except ComityError:
+        raise
+    except IntegrityError:
+        existing = session.get(InboxMessage, header.message_id)
+        if existing is not None:
+            # Another worker stored the same envelope meanwhile: answer as for a duplicate.
+            if existing.envelope_sha256 == envelope_sha256(token):
+                return Accepted(receipt=existing.receipt, duplicate=True)
+            raise ReplayedMessage(f"message id {header.message_id} was already used") from None
+        log.warning("envelope %s refused: a stored value conflicts", header.message_id[:64])
+        raise UnprocessableEnvelope(
+            "the envelope conflicts with data this node already holds"
+        ) from None
+    except (SQLAlchemyError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning(
+            "envelope %s refused: %s while applying it",
+            header.message_id[:64],
+            type(exc).__name__,
+        )
+        raise UnprocessableEnvelope(
+            f"the envelope's content cannot be applied on this node ({type(exc).__name__})"
+        ) from None
 
 
 def _accept_one(
