@@ -354,3 +354,29 @@ def test_memory_stays_flat_for_a_large_transfer(pair: Pair) -> None:
     # Sender, receiver (uvicorn, SQLAlchemy) and assembly run in this process and together hold
     # a few 1 MiB chunks and 4 MiB hashing reads: far below the 64 MiB moved.
     assert large < 24 * 1024 * 1024, f"peak traced memory grew by {large / 2**20:.1f} MiB"
+
+
+def test_court_bundle_holds_anothers_files_only_for_who_opened_them(pair: Pair) -> None:
+    """The receiver's bundle may carry the supplier's files only for a user who acknowledged
+    the supplier's conditions by opening the package."""
+    from comity.protocol.acts import Act
+
+    with transaction(pair.xa.sessions) as session:
+        cases.perform(session, pair.xa, pair.case_id, Act.SUBMIT, {}, "olga")
+    pair.deliver(pair.xa)  # XB now holds the request the evidence answers
+    folder = seal(pair, pair.xa, {"a.bin": 1000})
+    package_id = service_manifest_id(folder)
+    transfer.push(pair.xa, send(pair, pair.xa, folder, "XB"))
+    with transaction(pair.xb.sessions) as session:
+        case_id = service.get_package(session, package_id).case_id
+    target = pair.tmp / "bundle-xb.zip"
+    with (
+        transaction(pair.xb.sessions) as session,
+        pytest.raises(service.ConditionsNotAcknowledged),
+    ):
+        build_bundle(session, pair.xb, case_id, target, "bruno", include_files=True)
+    with transaction(pair.xb.sessions) as session:
+        service.open_package(session, pair.xb, package_id, "bruno", True, PROCEEDING)
+    with transaction(pair.xb.sessions) as session:
+        build_bundle(session, pair.xb, case_id, target, "bruno", include_files=True)
+    assert f"evidence/{package_id}/files/a.bin" in zipfile.ZipFile(target).namelist()

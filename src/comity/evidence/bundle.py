@@ -186,6 +186,10 @@ def build_bundle(
         prefix = f"evidence/{package.id}"
         entries.append(_data(f"{prefix}/manifest.jws", package.manifest_token.encode() + b"\n"))
         if include_files and package.status == "verified":
+            if package.supplier:
+                # Another party's evidence: its files go into a bundle only for someone who
+                # opened it, acknowledging the supplier's conditions (UNTOC 18(19)).
+                service.require_opened(session, node, package, user)
             service.record_custody(
                 session,
                 node,

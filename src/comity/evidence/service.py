@@ -832,11 +832,9 @@ def open_package(
     return package
 
 
-def read_file(
-    session: Session, node: Node, package_id: str, path: str, user: str
-) -> tuple[BinaryIO, int]:
-    """A verified file's content for a user who has opened the package (blob re-hashed)."""
-    package = get_package(session, package_id)
+def require_opened(session: Session, node: Node, package: EvidencePackage, user: str) -> None:
+    """Refuse access to a package's files unless it is verified and `user` opened it (which
+    means acknowledging the supplier's conditions and naming a permitted proceeding)."""
     if package.status != "verified":
         raise NotVerified(f"package {package.id} is not verified")
     opened = session.execute(
@@ -850,6 +848,14 @@ def read_file(
         raise ConditionsNotAcknowledged(
             f"open package {package.id} first (acknowledging its conditions)"
         )
+
+
+def read_file(
+    session: Session, node: Node, package_id: str, path: str, user: str
+) -> tuple[BinaryIO, int]:
+    """A verified file's content for a user who has opened the package (blob re-hashed)."""
+    package = get_package(session, package_id)
+    require_opened(session, node, package, user)
     entry = next((e for e in manifest_of(package).files if e.path == path), None)
     if entry is None:
         raise NotFound(f"package {package.id} has no file {path}", field="path")
