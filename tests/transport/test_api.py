@@ -44,20 +44,17 @@ def test_roles_are_checked_for_each_act(xa) -> None:
     node, client = xa
     auditor = token(node, "audrey", "auditor")
     drafter = token(node, "dora", "drafter")
-    response = client.post(
-        "/v1/cases",
-        headers=auditor,
-        json={"kind": "preservation", "to": "XB", "request": preservation_request()},
-    )
-    assert response.status_code == 403
-    created = client.post(
-        "/v1/cases",
-        headers=drafter,
-        json={"kind": "preservation", "to": "XB", "request": preservation_request()},
-    )
+    provider = token(node, "pat", "provider-responder")
+    officer = token(node, "olga", "duty-officer")
+    request = {"kind": "preservation", "to": "XB", "request": preservation_request()}
+    assert client.post("/v1/cases", headers=auditor, json=request).status_code == 403
+    # A drafter writes a draft for a second officer to approve; the direct path is refused.
+    refused = client.post("/v1/cases", headers=drafter, json=request)
+    assert refused.status_code == 403
+    created = client.post("/v1/cases", headers=officer, json=request)
     assert created.status_code == 201
     submit = client.post(
-        f"/v1/cases/{created.json()['id']}/acts", headers=drafter, json={"act": "submit"}
+        f"/v1/cases/{created.json()['id']}/acts", headers=provider, json={"act": "submit"}
     )
     assert submit.status_code == 403
     assert "authorising-officer" in submit.json()["message"]

@@ -220,7 +220,11 @@ def login(
 ) -> LoginOutcome:
     """Check password and TOTP code; on success open a session. Every attempt is audited."""
     now = utc_now()
-    user = session.execute(select(User).where(User.username == username[:120])).scalar_one_or_none()
+    # The row lock makes concurrent guesses count one by one against the lockout and stops a
+    # TOTP code from being used twice in parallel (PostgreSQL; SQLite has one writer anyway).
+    user = session.execute(
+        select(User).where(User.username == username[:120]).with_for_update()
+    ).scalar_one_or_none()
     password_ok = credentials.verify_password(user.password_hash if user else None, password)
     failure: LoginFailure | None = None
     if user is None:
@@ -299,7 +303,8 @@ def _record_failure(
         session,
         "accounts:login:failed",
         subject if user is not None else "unknown",
-        subject,
+        # An unknown name is often a password typed in the wrong field: keep only a digest.
+        subject if user is not None else f"unknown:{sha256_hex(subject)[:16]}",
         reason=(failure or LoginFailure.UNKNOWN_USER).value,
         source=source or None,
     )
@@ -382,7 +387,9 @@ def revoke_token(session: Session, token_id: str, actor: str) -> ApiToken:
         raise ComityError("give at least 8 characters of the token id", field="token_id")
     rows = list(
         session.execute(
-            select(ApiToken).where(ApiToken.token_sha256.startswith(token_id.lower()))
+            select(ApiToken).where(
+                ApiToken.token_sha256.startswith(token_id.lower(), autoescape=True)
+            )
         ).scalars()
     )
     if len(rows) != 1:

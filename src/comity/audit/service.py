@@ -141,12 +141,12 @@ def verify_chain(entries: Iterable[AuditEntry]) -> list[ChainProblem]:
 def entries(session: Session, tag_prefix: str = "") -> list[AuditEntry]:
     query = select(AuditEntry).order_by(AuditEntry.id)
     if tag_prefix:
-        query = query.where(AuditEntry.tag.startswith(tag_prefix))
+        query = query.where(AuditEntry.tag.startswith(tag_prefix, autoescape=True))
     return list(session.execute(query).scalars())
 
 
 def page(session: Session, tag_prefix: str, after: int, limit: int) -> list[AuditEntry]:
     query = select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(limit)
     if tag_prefix:
-        query = query.where(AuditEntry.tag.startswith(tag_prefix))
+        query = query.where(AuditEntry.tag.startswith(tag_prefix, autoescape=True))
     return list(session.execute(query).scalars())

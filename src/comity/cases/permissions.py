@@ -7,7 +7,9 @@ from comity.protocol.acts import Act
 
 OFFICIALS = frozenset({"central-authority-officer", "duty-officer"})
 
-CREATE_ROLES = OFFICIALS | {"drafter"}
+# Drafters write requests as drafts (requests/), which need a second officer's approval before
+# dispatch; the direct path is the officials' own channel (24/7 desk, central authority).
+CREATE_ROLES = OFFICIALS
 READ_ROLES = OFFICIALS | {"drafter", "authorising-officer", "provider-responder"}
 RESPONDERS = OFFICIALS | {"provider-responder"}
 ACT_ROLES: dict[Act, frozenset[str]] = {
