@@ -5,6 +5,7 @@ ask for use reports and export a court bundle."""
 from __future__ import annotations
 
 import contextlib
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -370,12 +371,16 @@ def court_bundle(
     node = _node(request)
     folder = Path(tempfile.mkdtemp(prefix="comity-bundle-"))
     target = folder / f"court-bundle-{case_id}.zip"
-    with transaction(node.sessions) as session:
-        build_bundle(session, node, case_id, target, who.user, include_files=include_files)
 
     def cleanup() -> None:
-        target.unlink(missing_ok=True)
-        folder.rmdir()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    try:
+        with transaction(node.sessions) as session:
+            build_bundle(session, node, case_id, target, who.user, include_files=include_files)
+    except BaseException:
+        cleanup()  # a half-written bundle may hold decrypted evidence
+        raise
 
     return FileResponse(
         target,
