@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 
 from comity.cases.models import Case
 from comity.messaging.inbox import Accepted
@@ -56,3 +59,91 @@ def test_batch_endpoint_answers_each_envelope_over_http(world: World) -> None:
         empty = client.post("/v1/envelopes/batch", json={"envelopes": []})
         assert empty.status_code == 413
     assert stored(xb) == 1
+
+
+class Statements:
+    """The SQL statements the node's engine runs inside the block."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seen: list[str] = []
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.seen.append(statement.split()[0].upper())
+
+    def __enter__(self) -> Statements:
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+def test_a_clean_batch_takes_the_fast_path_with_every_effect(world: World) -> None:
+    from comity.audit.service import entries, verify_chain
+    from comity.duty import service as duty
+    from comity.duty.models import DutyAssignment
+    from comity.messaging.inbox import accept_batch
+    from comity.notifications.models import Notification
+    from comity.transport.wiring import message_handlers
+
+    xb = world.nodes["XB"]
+    with xb.sessions.begin() as session:
+        duty.put_entry(session, "admin", "o1", rank=1, email="o1@xb.invalid")
+    conversation = str(uuid.uuid4())
+    withdraw = {
+        "act": "withdraw",
+        "kind": "preservation",
+        "from_state": "delivered",
+        "body": {"reasons": "no longer needed"},
+    }
+    first = envelope(world, conversation_id=conversation)
+    tokens = [
+        first,
+        envelope(world),
+        envelope(world, conversation_id=conversation, payload=withdraw),
+        first,
+    ]
+    with Statements(xb.engine) as statements:
+        outcomes = accept_batch(xb, tokens, message_handlers())
+    assert all(isinstance(outcome, Accepted) for outcome in outcomes)
+    assert [o.duplicate for o in outcomes if isinstance(o, Accepted)] == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    assert outcomes[3] == Accepted(receipt=outcomes[0].receipt, duplicate=True)  # type: ignore[union-attr]
+    assert "SAVEPOINT" not in statements.seen
+    assert stored(xb) == 3
+    with xb.sessions() as session:
+        cases = {c.id: c for c in session.execute(select(Case)).scalars()}
+        assert len(cases) == 2
+        assert cases[conversation].state == "withdrawn"
+        assert cases[conversation].act_count == 3
+        assigned = session.execute(select(DutyAssignment.case_id)).scalars().all()
+        assert sorted(assigned) == sorted(cases)
+        told = session.execute(select(Notification.case_id, Notification.topic)).all()
+        assert {(case_id, "duty-assignment") for case_id in cases} <= set(told)
+        log = entries(session)
+        assert verify_chain(log) == []
+        assert [e.tag for e in log].count("inbox:envelope:duplicate") == 1
+
+
+def test_a_refused_envelope_sends_the_batch_the_careful_way(world: World) -> None:
+    from comity.messaging.inbox import accept_batch
+    from comity.transport.wiring import message_handlers
+
+    xb = world.nodes["XB"]
+    good, replay = envelope(world), envelope(world)
+    reused = envelope(world, message_id="reused")
+    with Statements(xb.engine) as statements:
+        outcomes = accept_batch(
+            xb,
+            [good, reused, envelope(world, message_id="reused"), replay],
+            message_handlers(),
+        )
+    assert "SAVEPOINT" in statements.seen
+    assert [type(o) for o in outcomes] == [Accepted, Accepted, ReplayedMessage, Accepted]
+    assert stored(xb) == 3
+    assert rejections(xb) == ["replayed_message"]
