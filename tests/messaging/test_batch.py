@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -147,3 +148,74 @@ def test_a_refused_envelope_sends_the_batch_the_careful_way(world: World) -> Non
     assert [type(o) for o in outcomes] == [Accepted, Accepted, ReplayedMessage, Accepted]
     assert stored(xb) == 3
     assert rejections(xb) == ["replayed_message"]
+
+
+def _submitted(world: World, count: int) -> list[str]:
+    from comity.cases import service as cases
+    from comity.demo.run import preservation_request
+    from comity.kit.db import transaction
+    from comity.protocol.acts import Act
+
+    xa = world.nodes["XA"]
+    ids = []
+    with transaction(xa.sessions) as session:
+        for _ in range(count):
+            case = cases.create_request(
+                session, xa, "preservation", "XB", preservation_request(), "t"
+            )
+            cases.perform(session, xa, case.id, Act.SUBMIT, {}, "t")
+            ids.append(case.id)
+    return ids
+
+
+def _receipt_deadlines_open(world: World) -> int:
+    from comity.messaging.outbox import RECEIPT_DEADLINE
+    from comity.timers.models import Timer
+
+    with world.nodes["XA"].sessions() as session:
+        return session.execute(
+            select(func.count())
+            .select_from(Timer)
+            .where(Timer.kind == RECEIPT_DEADLINE, Timer.cancelled_at.is_(None))
+        ).scalar_one()
+
+
+def test_a_batch_of_receipts_is_recorded_together(world: World) -> None:
+    from comity.messaging import delivery
+    from comity.transport.wiring import delivery_hooks
+
+    xa = world.nodes["XA"]
+    case_ids = _submitted(world, 3)
+    leases = delivery.lease_due(xa, "t", limit=50)
+    assert len(leases) == 3
+    with LiveServer(create_app(world.nodes["XB"])) as server, httpx.Client() as client:
+        leases = [dataclasses.replace(lease, endpoint=server.url) for lease in leases]
+        with Statements(xa.engine) as statements:
+            outcomes = delivery.deliver_batch(xa, client, leases, delivery_hooks())
+    assert outcomes == ["delivered"] * 3
+    assert "SAVEPOINT" not in statements.seen
+    assert _receipt_deadlines_open(world) == 0
+    with xa.sessions() as session:
+        states = session.execute(select(Case.state).where(Case.id.in_(case_ids))).scalars()
+        assert set(states) == {"delivered"}
+
+
+def test_one_bad_receipt_sends_the_batch_the_careful_way(world: World) -> None:
+    from comity.messaging import delivery
+    from comity.messaging.models import OutboxMessage
+    from comity.transport.wiring import delivery_hooks
+
+    xa = world.nodes["XA"]
+    _submitted(world, 3)
+    leases = delivery.lease_due(xa, "t", limit=50)
+    leases[1] = dataclasses.replace(leases[1], envelope_sha256="0" * 64)
+    with LiveServer(create_app(world.nodes["XB"])) as server, httpx.Client() as client:
+        leases = [dataclasses.replace(lease, endpoint=server.url) for lease in leases]
+        outcomes = delivery.deliver_batch(xa, client, leases, delivery_hooks())
+    assert outcomes == ["delivered", "retry", "delivered"]
+    assert _receipt_deadlines_open(world) == 1
+    with xa.sessions() as session:
+        statuses = session.execute(
+            select(OutboxMessage.status).order_by(OutboxMessage.id)
+        ).scalars()
+        assert list(statuses) == ["delivered", "pending", "delivered"]

@@ -289,7 +289,7 @@ def on_delivered(session: Session, node: Node, message: OutboxMessage, receipt: 
     """Delivery hook: a delivered submit moves our request to 'delivered'."""
     if message.message_type != ACT_MESSAGE:
         return
-    case = session.get(Case, message.conversation_id)
+    case = _find_case(session, message.conversation_id)
     if case is None or case.side != Side.REQUESTING.value:
         return
     first = session.execute(
