@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
+from typing import Any
+
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 
 from comity.cases.models import Case
 from comity.messaging.inbox import Accepted
@@ -77,3 +81,162 @@ def test_content_the_database_refuses_does_not_stall_the_batch(world: World) -> 
         assert rejections(xb) == ["envelope_unprocessable"]
     else:  # SQLite does not enforce column lengths
         assert isinstance(outcomes[1], Accepted)
+
+
+class Statements:
+    """The SQL statements the node's engine runs inside the block."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seen: list[str] = []
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.seen.append(statement.split()[0].upper())
+
+    def __enter__(self) -> Statements:
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+def test_a_clean_batch_takes_the_fast_path_with_every_effect(world: World) -> None:
+    from comity.audit.service import entries, verify_chain
+    from comity.duty import service as duty
+    from comity.duty.models import DutyAssignment
+    from comity.messaging.inbox import accept_batch
+    from comity.notifications.models import Notification
+    from comity.transport.wiring import message_handlers
+
+    xb = world.nodes["XB"]
+    with xb.sessions.begin() as session:
+        duty.put_entry(session, "admin", "o1", rank=1, email="o1@xb.invalid")
+    conversation = str(uuid.uuid4())
+    withdraw = {
+        "act": "withdraw",
+        "kind": "preservation",
+        "from_state": "delivered",
+        "body": {"reasons": "no longer needed"},
+    }
+    first = envelope(world, conversation_id=conversation)
+    tokens = [
+        first,
+        envelope(world),
+        envelope(world, conversation_id=conversation, payload=withdraw),
+        first,
+    ]
+    with Statements(xb.engine) as statements:
+        outcomes = accept_batch(xb, tokens, message_handlers())
+    assert all(isinstance(outcome, Accepted) for outcome in outcomes)
+    assert [o.duplicate for o in outcomes if isinstance(o, Accepted)] == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    assert outcomes[3] == Accepted(receipt=outcomes[0].receipt, duplicate=True)  # type: ignore[union-attr]
+    assert "SAVEPOINT" not in statements.seen
+    assert stored(xb) == 3
+    with xb.sessions() as session:
+        cases = {c.id: c for c in session.execute(select(Case)).scalars()}
+        assert len(cases) == 2
+        assert cases[conversation].state == "withdrawn"
+        assert cases[conversation].act_count == 3
+        assigned = session.execute(select(DutyAssignment.case_id)).scalars().all()
+        assert sorted(assigned) == sorted(cases)
+        told = session.execute(select(Notification.case_id, Notification.topic)).all()
+        assert {(case_id, "duty-assignment") for case_id in cases} <= set(told)
+        log = entries(session)
+        assert verify_chain(log) == []
+        assert [e.tag for e in log].count("inbox:envelope:duplicate") == 1
+
+
+def test_a_refused_envelope_sends_the_batch_the_careful_way(world: World) -> None:
+    from comity.messaging.inbox import accept_batch
+    from comity.transport.wiring import message_handlers
+
+    xb = world.nodes["XB"]
+    good, replay = envelope(world), envelope(world)
+    reused = envelope(world, message_id="reused")
+    with Statements(xb.engine) as statements:
+        outcomes = accept_batch(
+            xb,
+            [good, reused, envelope(world, message_id="reused"), replay],
+            message_handlers(),
+        )
+    assert "SAVEPOINT" in statements.seen
+    assert [type(o) for o in outcomes] == [Accepted, Accepted, ReplayedMessage, Accepted]
+    assert stored(xb) == 3
+    assert rejections(xb) == ["replayed_message"]
+
+
+def _submitted(world: World, count: int) -> list[str]:
+    from comity.cases import service as cases
+    from comity.demo.run import preservation_request
+    from comity.kit.db import transaction
+    from comity.protocol.acts import Act
+
+    xa = world.nodes["XA"]
+    ids = []
+    with transaction(xa.sessions) as session:
+        for _ in range(count):
+            case = cases.create_request(
+                session, xa, "preservation", "XB", preservation_request(), "t"
+            )
+            cases.perform(session, xa, case.id, Act.SUBMIT, {}, "t")
+            ids.append(case.id)
+    return ids
+
+
+def _receipt_deadlines_open(world: World) -> int:
+    from comity.messaging.outbox import RECEIPT_DEADLINE
+    from comity.timers.models import Timer
+
+    with world.nodes["XA"].sessions() as session:
+        return session.execute(
+            select(func.count())
+            .select_from(Timer)
+            .where(Timer.kind == RECEIPT_DEADLINE, Timer.cancelled_at.is_(None))
+        ).scalar_one()
+
+
+def test_a_batch_of_receipts_is_recorded_together(world: World) -> None:
+    from comity.messaging import delivery
+    from comity.transport.wiring import delivery_hooks
+
+    xa = world.nodes["XA"]
+    case_ids = _submitted(world, 3)
+    leases = delivery.lease_due(xa, "t", limit=50)
+    assert len(leases) == 3
+    with LiveServer(create_app(world.nodes["XB"])) as server, httpx.Client() as client:
+        leases = [dataclasses.replace(lease, endpoint=server.url) for lease in leases]
+        with Statements(xa.engine) as statements:
+            outcomes = delivery.deliver_batch(xa, client, leases, delivery_hooks())
+    assert outcomes == ["delivered"] * 3
+    assert "SAVEPOINT" not in statements.seen
+    assert _receipt_deadlines_open(world) == 0
+    with xa.sessions() as session:
+        states = session.execute(select(Case.state).where(Case.id.in_(case_ids))).scalars()
+        assert set(states) == {"delivered"}
+
+
+def test_one_bad_receipt_sends_the_batch_the_careful_way(world: World) -> None:
+    from comity.messaging import delivery
+    from comity.messaging.models import OutboxMessage
+    from comity.transport.wiring import delivery_hooks
+
+    xa = world.nodes["XA"]
+    _submitted(world, 3)
+    leases = delivery.lease_due(xa, "t", limit=50)
+    leases[1] = dataclasses.replace(leases[1], envelope_sha256="0" * 64)
+    with LiveServer(create_app(world.nodes["XB"])) as server, httpx.Client() as client:
+        leases = [dataclasses.replace(lease, endpoint=server.url) for lease in leases]
+        outcomes = delivery.deliver_batch(xa, client, leases, delivery_hooks())
+    assert outcomes == ["delivered", "retry", "delivered"]
+    assert _receipt_deadlines_open(world) == 1
+    with xa.sessions() as session:
+        statuses = session.execute(
+            select(OutboxMessage.status).order_by(OutboxMessage.id)
+        ).scalars()
+        assert list(statuses) == ["delivered", "pending", "delivered"]

@@ -55,13 +55,14 @@ def envelope(
     message_id: str | None = None,
     created_at=None,
     payload: dict[str, Any] | None = None,
+    conversation_id: str | None = None,
 ) -> str:
     source: Node = world.nodes[sender]
     with world.nodes[recipient].sessions() as session:
         directory = directory_service.current(session)
     header = EnvelopeHeader(
         message_id=message_id or str(uuid.uuid4()),
-        conversation_id=str(uuid.uuid4()),
+        conversation_id=conversation_id or str(uuid.uuid4()),
         sender=sender,
         recipient=recipient,
         message_type="act",

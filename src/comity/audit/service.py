@@ -62,7 +62,8 @@ def record(session: Session, tag: str, actor: str, subject: str = "", **details:
 
 @event.listens_for(Session, "before_flush")
 def _chain_pending(session: Session, _context: Any, _instances: Any) -> None:
-    pending = [e for e in session.info.pop(_ORDER, []) if e in session.new]
+    new = session.new  # a fresh set on every access: take it once, not once per entry
+    pending = [e for e in session.info.pop(_ORDER, []) if e in new]
     if not pending:
         return
     cached = session.info.get(_HEAD)

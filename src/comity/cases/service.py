@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from comity.audit import service as audit
 from comity.cases import offers, rules, workflow
 from comity.cases.models import Case, CaseEvent
+from comity.kit import batch
 from comity.kit.clock import utc_now
 from comity.kit.errors import NotFound
 from comity.messaging import outbox
@@ -69,6 +70,22 @@ def get_case(session: Session, case_id: str) -> Case:
     if case is None:
         raise NotFound(f"no request {case_id} on this node", field="case_id")
     return case
+
+
+def _find_case(session: Session, case_id: str) -> Case | None:
+    """The request `case_id`, or None; in a batch scope the batch's requests are read once."""
+    scope = batch.current(session)
+    if scope is None or case_id not in scope.conversation_ids:
+        return session.get(Case, case_id)
+    known: dict[str, Case] | None = scope.memo.get(_BATCH_CASES)
+    if known is None:
+        found = session.execute(select(Case).where(Case.id.in_(scope.conversation_ids)))
+        known = {case.id: case for case in found.scalars()}
+        scope.memo[_BATCH_CASES] = known
+    return known.get(case_id)
+
+
+_BATCH_CASES = "cases.by_id"
 
 
 def events(session: Session, case_id: str) -> list[CaseEvent]:
@@ -182,7 +199,7 @@ def receive_act(session: Session, node: Node, opened: OpenedEnvelope) -> None:
     if not isinstance(body, dict):
         raise MalformedEnvelope("act body must be a JSON object")
     sender = opened.header.sender
-    case = session.get(Case, opened.header.conversation_id)
+    case = _find_case(session, opened.header.conversation_id)
     if act is Act.SUBMIT and case is None:
         submitted = parse_act_body(act, body)
         if not isinstance(submitted, SubmitBody):
@@ -200,9 +217,22 @@ def receive_act(session: Session, node: Node, opened: OpenedEnvelope) -> None:
             instrument=str(submitted.request.get("instrument", "")),
             request=submitted.request,
             created_by=sender,
+            # The column defaults, set now: the row is inserted with the rest of the
+            # transaction (no flush per request), and the acts below read these fields.
+            preserved_until=None,
+            created_at=utc_now(),
+            retrieved_at=None,
+            act_count=0,
+            conditions={},
+            consulted_at=None,
+            linked_to=None,
+            deadline_at=None,
         )
+        case.state_at = case.created_at
         session.add(case)
-        session.flush()
+        scope = batch.current(session)
+        if scope is not None and _BATCH_CASES in scope.memo:
+            scope.memo[_BATCH_CASES][case.id] = case
         _apply(
             session,
             case,
@@ -259,7 +289,7 @@ def on_delivered(session: Session, node: Node, message: OutboxMessage, receipt: 
     """Delivery hook: a delivered submit moves our request to 'delivered'."""
     if message.message_type != ACT_MESSAGE:
         return
-    case = session.get(Case, message.conversation_id)
+    case = _find_case(session, message.conversation_id)
     if case is None or case.side != Side.REQUESTING.value:
         return
     first = session.execute(

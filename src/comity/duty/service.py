@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from comity.audit import service as audit
 from comity.duty.models import ROSTER_ROLES, DutyAssignment, RosterEntry
+from comity.kit import batch
 from comity.kit.clock import utc_now
 from comity.kit.errors import ComityError, NotFound
 from comity.kit.settings import NodeSettings
@@ -66,10 +67,24 @@ def put_entry(session: Session, actor: str, user: str, **values: Any) -> RosterE
     return entry
 
 
+_BATCH_ROSTER = "duty.roster"
+_BATCH_TAKEN = "duty.taken"
+
+
 def roster(session: Session) -> list[RosterEntry]:
-    return list(
-        session.execute(select(RosterEntry).order_by(RosterEntry.rank, RosterEntry.id)).scalars()
-    )
+    scope = batch.current(session)
+    if scope is not None and _BATCH_ROSTER in scope.memo:
+        return list(scope.memo[_BATCH_ROSTER])
+    with session.no_autoflush:  # roster changes flush at once (put_entry)
+        people = list(
+            session.execute(
+                select(RosterEntry).order_by(RosterEntry.rank, RosterEntry.id)
+            ).scalars()
+        )
+    if scope is not None:
+        # Inbound batches never change the roster: read it once per batch.
+        scope.memo[_BATCH_ROSTER] = people
+    return list(people)
 
 
 def on_duty(entry: RosterEntry, at: datetime) -> bool:
@@ -110,6 +125,9 @@ def _give(
     )
     session.add(assignment)
     session.flush()
+    taken = _batch_taken(session, case.id)
+    if taken is not None:
+        taken.setdefault(case.id, set()).add(entry.user)
     timers.schedule(session, ACK_TIMER, str(assignment.id), due, case_id=case.id)
     notifications.notify(
         session,
@@ -126,7 +144,11 @@ def _give(
 def _next_person(
     session: Session, case_id: str, now: datetime
 ) -> tuple[RosterEntry | None, list[RosterEntry]]:
-    taken = {a.user for a in assignments(session, case_id)}
+    batch_taken = _batch_taken(session, case_id)
+    if batch_taken is not None:
+        taken = set(batch_taken.get(case_id, ()))
+    else:
+        taken = {a.user for a in assignments(session, case_id)}
     people = roster(session)
     supervisors = [p for p in people if p.role == "supervisor" and p.active]
     for entry in people:
@@ -136,6 +158,27 @@ def _next_person(
         if entry.user not in taken:
             return entry, supervisors
     return None, supervisors
+
+
+def _batch_taken(session: Session, case_id: str) -> dict[str, set[str]] | None:
+    """In a batch scope, who already has each of the batch's requests (read once; an
+    assignment flushes at once, and `_give` adds it here)."""
+    scope = batch.current(session)
+    if scope is None or case_id not in scope.conversation_ids:
+        return None
+    taken: dict[str, set[str]] | None = scope.memo.get(_BATCH_TAKEN)
+    if taken is None:
+        taken = {}
+        with session.no_autoflush:
+            rows = session.execute(
+                select(DutyAssignment.case_id, DutyAssignment.user).where(
+                    DutyAssignment.case_id.in_(scope.conversation_ids)
+                )
+            )
+            for case_id_, user in rows:
+                taken.setdefault(case_id_, set()).add(user)
+        scope.memo[_BATCH_TAKEN] = taken
+    return taken
 
 
 def assign(session: Session, settings: NodeSettings, case: Any) -> DutyAssignment | None:

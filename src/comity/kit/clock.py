@@ -16,6 +16,8 @@ def utc_now() -> datetime:
 
 def ensure_utc(value: datetime) -> datetime:
     """Return `value` in UTC; SQLite drops the zone, so a naive value read back is UTC."""
+    if value.tzinfo is UTC:
+        return value  # the common case, and astimezone is not free
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)

@@ -17,10 +17,12 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from comity.audit import service as audit
 from comity.directory import service as directory_service
+from comity.kit import batch
 from comity.kit.clock import ensure_utc, utc_now
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
@@ -131,10 +133,8 @@ def _delivered(node: Node, lease: Lease, token: str, hooks: DeliveryHooks) -> st
     return "delivered"
 
 
-def _record_delivered(
-    session: Session, node: Node, lease: Lease, token: str, hooks: DeliveryHooks
-) -> None:
-    """Verify the peer's receipt and mark the message delivered, in the caller's transaction."""
+def _verified_receipt(session: Session, lease: Lease, token: str) -> Receipt:
+    """The peer's delivered receipt for `lease`, verified, or ComityError."""
     directory = directory_service.current(session, require_valid=False)
     receipt = verify_receipt(
         token,
@@ -147,9 +147,63 @@ def _record_delivered(
         or receipt.envelope_sha256 != lease.envelope_sha256
     ):
         raise ComityError("receipt does not match the envelope that was sent")
+    return receipt
+
+
+def _record_delivered(
+    session: Session, node: Node, lease: Lease, token: str, hooks: DeliveryHooks
+) -> None:
+    """Verify the peer's receipt and mark the message delivered, in the caller's transaction."""
+    receipt = _verified_receipt(session, lease, token)
     message = session.get(OutboxMessage, lease.id)
     if message is None or message.status != "pending":
         return
+    timers.cancel(session, RECEIPT_DEADLINE, lease.message_id)
+    _mark_delivered(session, node, lease, token, receipt, message, hooks)
+
+
+def _record_all_delivered(
+    node: Node, delivered: list[tuple[Lease, str]], hooks: DeliveryHooks
+) -> bool:
+    """Record a batch's receipts in one transaction without a savepoint each: the outbox
+    rows are read in one SELECT and the receipt deadlines cancelled in one UPDATE. False,
+    with nothing kept, if any receipt or hook fails; the caller then records them one by
+    one."""
+    try:
+        with transaction(node.sessions) as session:
+            receipts = [_verified_receipt(session, lease, token) for lease, token in delivered]
+            rows = session.execute(
+                select(OutboxMessage).where(
+                    OutboxMessage.id.in_([lease.id for lease, _ in delivered])
+                )
+            ).scalars()
+            messages = {row.id: row for row in rows}
+            todo = [
+                (lease, token, receipt, messages[lease.id])
+                for (lease, token), receipt in zip(delivered, receipts, strict=True)
+                if lease.id in messages and messages[lease.id].status == "pending"
+            ]
+            if len({lease.id for lease, *_ in todo}) != len(todo):
+                return False  # the same row twice: let the careful path judge
+            timers.cancel_many(session, RECEIPT_DEADLINE, [lease.message_id for lease, *_ in todo])
+            with batch.scope(session, {message.conversation_id for *_, message in todo}):
+                for lease, token, receipt, message in todo:
+                    _mark_delivered(session, node, lease, token, receipt, message, hooks)
+                session.flush()
+    except (ComityError, IntegrityError):
+        return False
+    return True
+
+
+def _mark_delivered(
+    session: Session,
+    node: Node,
+    lease: Lease,
+    token: str,
+    receipt: Receipt,
+    message: OutboxMessage,
+    hooks: DeliveryHooks,
+) -> None:
     message.status = "delivered"
     message.delivered_at = utc_now()
     message.lease_until = None
@@ -164,7 +218,6 @@ def _record_delivered(
             at=receipt.at,
         )
     )
-    timers.cancel(session, RECEIPT_DEADLINE, lease.message_id)
     audit.record(
         session,
         "outbox:envelope:delivered",
@@ -206,9 +259,25 @@ def deliver_batch(
     outcomes = ["retry"] * len(leases)
     to_retry: list[tuple[Lease, str]] = []
     to_reject: list[tuple[Lease, int, str]] = []
+    statuses = [
+        int(result.get("status", 0)) if isinstance(result, dict) else 0 for result in results
+    ]
+    delivered = [
+        (index, lease, str(result.get("receipt", "")))
+        for index, (lease, result, status) in enumerate(zip(leases, results, statuses, strict=True))
+        if status == 200
+    ]
+    fast = bool(delivered) and _record_all_delivered(
+        node, [(lease, token) for _, lease, token in delivered], hooks
+    )
+    if fast:
+        for index, _, _ in delivered:
+            outcomes[index] = "delivered"
     with transaction(node.sessions) as session:
         for index, (lease, result) in enumerate(zip(leases, results, strict=True)):
-            status = int(result.get("status", 0)) if isinstance(result, dict) else 0
+            status = statuses[index]
+            if status == 200 and fast:
+                continue
             if status == 200:
                 try:
                     with session.begin_nested():

@@ -1,7 +1,11 @@
 """The idempotent inbox: verify, open, apply and receipt inbound envelopes.
 
-One envelope or a batch of them is accepted in one database transaction, each envelope in its
-own savepoint, so one bad envelope never takes the others down. The same envelope twice
+One envelope or a batch of them is accepted in one database transaction. The batch is first
+tried on a fast path: the batch's inbox ids and requests are read once, and no savepoint is
+taken per envelope, so the rows of all envelopes are written together at commit. If any
+envelope is refused (or a concurrent insert collides), that transaction is rolled back whole
+and the batch is redone carefully, each envelope in its own savepoint, so one bad envelope
+never takes the others down and the outcomes are those of the careful path. The same envelope twice
 returns the same stored receipt and has no second effect. Another envelope with a message id
 already seen is a replay and is refused. Every refusal is audited (with the reason code,
 never the content) and nothing of a refused envelope is stored as if valid.
@@ -14,12 +18,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from comity.audit import service as audit
 from comity.directory import service as directory_service
 from comity.directory.document import Directory
+from comity.kit import batch
 from comity.kit.clock import ensure_utc, utc_now
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
@@ -97,11 +103,64 @@ def accept_batch(
 ) -> list[Outcome]:
     """Accept several envelopes in one transaction; one outcome per envelope, in order."""
     try:
+        return _accept_fast(node, tokens, handlers)
+    except (_SlowPath, SQLAlchemyError, ValueError, KeyError, TypeError, AttributeError):
+        # An envelope is refused, its content cannot be applied, or another worker stored one
+        # of these message ids or requests meanwhile: nothing of the fast pass is kept; redo
+        # it envelope by envelope, each in its savepoint, where each failure is its own.
+        pass
+    try:
         return _accept_all(node, tokens, handlers)
     except IntegrityError:
         # Another worker stored one of these message ids between our check and our insert;
         # the second pass finds it and answers with the stored receipt.
         return _accept_all(node, tokens, handlers)
+
+
+class _SlowPath(Exception):
+    """The fast path cannot give the batch's outcomes; the careful path will."""
+
+
+Seen = dict[str, tuple[str, str]]  # message id -> (envelope sha-256, stored receipt)
+
+
+def _accept_fast(
+    node: Node, tokens: Sequence[str], handlers: dict[str, MessageHandler]
+) -> list[Outcome]:
+    """All envelopes accepted in one transaction without savepoints, or `_SlowPath`."""
+    if not tokens:
+        return []
+    with transaction(node.sessions) as session:
+        try:
+            peeked: list[tuple[str, EnvelopeHeader, str]] = []
+            for token in tokens:
+                if len(token) > node.settings.max_body_bytes:
+                    raise _SlowPath
+                header, kid = peek_header(token)
+                if header.recipient != node.participant_id:
+                    raise _SlowPath
+                peeked.append((token, header, kid))
+            seen: Seen = {
+                message_id: (sha, receipt)
+                for message_id, sha, receipt in session.execute(
+                    select(
+                        InboxMessage.message_id,
+                        InboxMessage.envelope_sha256,
+                        InboxMessage.receipt,
+                    ).where(InboxMessage.message_id.in_({h.message_id for _, h, _ in peeked}))
+                )
+            }
+            directory = directory_service.current(session)
+            outcomes: list[Outcome] = []
+            with batch.scope(session, {h.conversation_id for _, h, _ in peeked}):
+                for token, header, kid in peeked:
+                    outcomes.append(
+                        _accept_one(session, node, directory, token, header, kid, handlers, seen)
+                    )
+                session.flush()  # inside the scope: a collision here is the fast path's
+        except ComityError as exc:
+            raise _SlowPath from exc
+    return outcomes
 
 
 def _accept_all(
@@ -192,13 +251,20 @@ def _accept_one(
     header: EnvelopeHeader,
     kid: str,
     handlers: dict[str, MessageHandler],
+    seen: Seen | None = None,
 ) -> Accepted:
+    """Accept one envelope. `seen` holds the message ids already stored (read for the whole
+    batch on the fast path, and extended by this batch); without it the inbox is asked."""
     sha = envelope_sha256(token)
-    existing = session.get(InboxMessage, header.message_id)
-    if existing is not None:
-        if existing.envelope_sha256 == sha:
+    if seen is None:
+        existing = session.get(InboxMessage, header.message_id)
+        stored = None if existing is None else (existing.envelope_sha256, existing.receipt)
+    else:
+        stored = seen.get(header.message_id)
+    if stored is not None:
+        if stored[0] == sha:
             audit.record(session, "inbox:envelope:duplicate", header.sender, header.message_id)
-            return Accepted(receipt=existing.receipt, duplicate=True)
+            return Accepted(receipt=stored[1], duplicate=True)
         raise ReplayedMessage(f"message id {header.message_id} was already used")
     now = utc_now()
     created = ensure_utc(header.created_at)
@@ -255,6 +321,8 @@ def _accept_one(
             ),
         ]
     )
+    if seen is not None:
+        seen[header.message_id] = (sha, signed)
     audit.record(
         session,
         "inbox:envelope:accepted",

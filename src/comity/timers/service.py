@@ -68,6 +68,19 @@ def cancel(session: Session, kind: str, subject: str) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def cancel_many(session: Session, kind: str, subjects: list[str]) -> int:
+    """`cancel` for several subjects of one kind, in one statement."""
+    if not subjects:
+        return 0
+    result = session.execute(
+        update(Timer)
+        .where(Timer.kind == kind, Timer.subject.in_(subjects), Timer.fired_at.is_(None))
+        .where(Timer.cancelled_at.is_(None))
+        .values(cancelled_at=utc_now())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def cancel_for_case(session: Session, case_id: str, kinds: tuple[str, ...] = ()) -> int:
     """Cancel the pending timers of a request (all, or only those of `kinds`)."""
     query = (
