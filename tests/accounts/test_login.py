@@ -219,3 +219,17 @@ def test_api_tokens_keep_working_for_systems(node: Node, client: httpx.Client) -
         secret = node_service.create_token(session, "case-system", ["drafter"], "test")
     me = client.get("/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()
     assert me == {"user": "case-system", "roles": ["drafter"], "kind": "token"}
+
+
+def test_a_users_token_never_acts_beyond_the_roles_the_user_holds_now(
+    node: Node, client: httpx.Client
+) -> None:
+    add_person(node, "olga", "duty-officer")
+    with transaction(node.sessions) as session:
+        token = service.create_token(session, "olga", ["duty-officer"], "test-admin")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/v1/me", headers=headers).json()["roles"] == ["duty-officer"]
+    with transaction(node.sessions) as session:
+        service.set_roles(session, "olga", ["auditor"], "test-admin")
+    assert client.get("/v1/me", headers=headers).json()["roles"] == []
+    assert client.get("/v1/cases", headers=headers).status_code == 403

@@ -353,9 +353,15 @@ def authenticate(session: Session, settings: NodeSettings, bearer: str) -> Princ
         token = resolve_token(session, bearer)
     except NotFound:
         raise Unauthorized("unknown or revoked API token") from None
-    return Principal(
-        user=token.user, roles=frozenset(r for r in token.roles.split(",") if r), kind="token"
-    )
+    roles = frozenset(r for r in token.roles.split(",") if r)
+    owner = session.execute(select(User).where(User.username == token.user)).scalar_one_or_none()
+    if owner is not None:
+        # A token issued to a user acts for that user: never beyond the roles the user holds
+        # now, and not at all once the user is disabled.
+        if not owner.active:
+            raise Unauthorized("the token's user is disabled")
+        roles = roles & frozenset(owner.roles)
+    return Principal(user=token.user, roles=roles, kind="token")
 
 
 def create_token(session: Session, user: str, roles: list[str], actor: str) -> str:
