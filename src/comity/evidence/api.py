@@ -190,8 +190,10 @@ def list_packages(
     request: Request, who: AuthCaller, case: str | None = None
 ) -> list[dict[str, Any]]:
     require_any(who.roles, READ_ROLES, "listing evidence")
-    with _node(request).sessions() as session:
-        return [package_view(p) for p in service.list_packages(session, case)]
+    with transaction(_node(request).sessions) as session:
+        packages = service.list_packages(session, case)
+        audit.record(session, "evidence:packages:listed", who.user, case or "", count=len(packages))
+        return [package_view(p) for p in packages]
 
 
 @router.post("/packages/import", status_code=201)
@@ -205,8 +207,9 @@ def import_package(request: Request, who: AuthCaller, body: ImportRequest) -> di
 @router.get("/packages/{package_id}")
 def show_package(request: Request, who: AuthCaller, package_id: str) -> dict[str, Any]:
     require_any(who.roles, READ_ROLES, "reading evidence")
-    with _node(request).sessions() as session:
+    with transaction(_node(request).sessions) as session:
         package = service.get_package(session, package_id)
+        audit.record(session, "evidence:package:read", who.user, package_id)
         view = package_view(package, full=True)
         view["transfers"] = [transfer_view(t) for t in service.transfers_of(session, package_id)]
         view["custody"] = service.chain(session, package_id)
