@@ -205,7 +205,14 @@ def _hand_off(session: Session, case: Any, why: str) -> None:
 def acknowledged(session: Session, case_id: str, actor: str) -> None:
     """Our side acted on the request: the open assignments are done, their deadlines cancelled."""
     now = utc_now()
-    for assignment in assignments(session, case_id):
+    # Row locks: an acknowledgement and the escalation timer may act on the same assignment at
+    # once on PostgreSQL; whichever comes second sees the other's outcome.
+    open_ones = session.execute(
+        select(DutyAssignment)
+        .where(DutyAssignment.case_id == case_id, DutyAssignment.status == "open")
+        .with_for_update()
+    ).scalars()
+    for assignment in open_ones:
         if assignment.status == "open":
             assignment.status = "acknowledged"
             assignment.acknowledged_at = now
@@ -220,7 +227,7 @@ def escalation_handler(settings: NodeSettings) -> Any:
     def fire(session: Session, timer: Timer) -> None:
         from comity.cases.models import Case
 
-        assignment = session.get(DutyAssignment, int(timer.subject))
+        assignment = session.get(DutyAssignment, int(timer.subject), with_for_update=True)
         if assignment is None or assignment.status != "open":
             return
         case = session.get(Case, assignment.case_id)
