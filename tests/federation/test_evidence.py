@@ -41,7 +41,7 @@ def test_receiver_killed_mid_transfer_resumes_and_verifies(
     source = tmp_path / "seized"
     source.mkdir()
     (source / "image.bin").write_bytes(os.urandom(24 * 1024 * 1024 + 5))
-    package_dir = tmp_path / "package"
+    package_dir = fed.nodes["XA"].home / "import" / "package"
     sealed = subprocess.run(
         [
             sys.executable,
@@ -67,6 +67,9 @@ def test_receiver_killed_mid_transfer_resumes_and_verifies(
         check=False,
     )
     assert sealed.returncode == 0, sealed.stderr
+    for outside in ("/etc", "../../", str(tmp_path)):
+        refused = xa.client.post("/v1/evidence/packages/import", json={"folder": outside})
+        assert refused.status_code == 403, outside
     package = xa.call("POST", "/v1/evidence/packages/import", json={"folder": str(package_dir)})
     xa.call("POST", f"/v1/evidence/packages/{package['id']}/send", json={"to": "XB"})
 

@@ -348,7 +348,7 @@ def evidence_answer(fed: Federation, say: Callable[[str], None], case_id: str) -
     (source / "logs" / "access.log").write_text(
         "2026-08-14T21:02:11Z 203.0.113.7 POST /pay 200\n", encoding="utf-8"
     )
-    package_dir = fed.root / "xb-package"
+    package_dir = fed.nodes["XB"].home / "import" / "mla-answer"
     sealed = subprocess.run(  # noqa: S603 - our own interpreter and module
         [
             sys.executable,

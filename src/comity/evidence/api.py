@@ -24,7 +24,7 @@ from comity.evidence.chunks import MAX_CHUNK_SIZE, TAG_SIZE
 from comity.evidence.errors import EvidenceError
 from comity.evidence.models import EvidenceConsent, EvidencePackage, EvidenceTransfer
 from comity.kit.db import transaction
-from comity.kit.errors import ComityError
+from comity.kit.errors import ComityError, Forbidden
 from comity.nodes.runtime import Node
 from comity.protocol.envelope import format_time
 from comity.transport.app import AuthCaller
@@ -40,7 +40,9 @@ def _node(request: Request) -> Node:
 
 
 class ImportRequest(BaseModel):
-    folder: str = Field(description="Package folder on the node's machine (comity evidence seal)")
+    folder: str = Field(
+        description="Package folder (from comity evidence seal), inside the node's import folder"
+    )
 
 
 class SendRequest(BaseModel):
@@ -200,8 +202,15 @@ def list_packages(
 def import_package(request: Request, who: AuthCaller, body: ImportRequest) -> dict[str, Any]:
     require_any(who.roles, HANDLE_ROLES, "importing evidence")
     node = _node(request)
+    root = node.settings.effective_import_dir
+    folder = (root / body.folder).resolve()
+    if not folder.is_relative_to(root):
+        # The API reads only from the node's import folder, never elsewhere on its disk.
+        raise Forbidden(
+            f"packages are imported from the node's import folder ({root}) only", field="folder"
+        )
     with transaction(node.sessions) as session:
-        return package_view(service.import_package(session, node, Path(body.folder), who.user))
+        return package_view(service.import_package(session, node, folder, who.user))
 
 
 @router.get("/packages/{package_id}")

@@ -48,6 +48,10 @@ class NodeSettings(BaseSettings):
     evidence_chunk_size: int = Field(
         default=1024 * 1024, description="Plaintext bytes per encrypted evidence chunk"
     )
+    evidence_import_dir: Path | None = Field(
+        default=None,
+        description="Folder the API may import sealed packages from; default: import/ in home",
+    )
     evidence_retry_seconds: int = Field(
         default=60, description="How often the worker resumes interrupted evidence transfers"
     )
@@ -118,6 +122,10 @@ class NodeSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'node.db').resolve()}"
+
+    @property
+    def effective_import_dir(self) -> Path:
+        return (self.evidence_import_dir or self.home / "import").resolve()
 
     @property
     def effective_blob_dir(self) -> Path:
