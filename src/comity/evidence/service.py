@@ -10,6 +10,7 @@ receipted); only the bulk ciphertext travels apart, over the chunk endpoint (`tr
 from __future__ import annotations
 
 import base64
+import functools
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -142,7 +143,14 @@ def get_transfer(session: Session, transfer_id: str) -> EvidenceTransfer:
 
 
 def manifest_of(package: EvidencePackage) -> Manifest:
-    return read_manifest_unverified(package.manifest_token)[1]
+    return _parsed_manifest(package.manifest_token)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_manifest(token: str) -> Manifest:
+    """A manifest token parsed once (the chunk endpoint needs it per chunk); `Manifest` is
+    frozen, and a token is immutable, so the cached value cannot go stale."""
+    return read_manifest_unverified(token)[1]
 
 
 def chain(session: Session, package_id: str) -> list[str]:
@@ -528,12 +536,26 @@ def receive_offer(session: Session, node: Node, opened: OpenedEnvelope) -> None:
 
 
 def confirmed_counts(session: Session, transfer: EvidenceTransfer) -> dict[int, int]:
-    rows = session.execute(
-        select(EvidenceChunk.file_no, func.count())
-        .where(EvidenceChunk.transfer_id == transfer.id)
-        .group_by(EvidenceChunk.file_no)
-    ).all()
-    return {int(file_no): int(count) for file_no, count in rows}
+    """Confirmed chunks per file. Chunks are confirmed strictly in order from 0 (`accept_chunk`),
+    so a file's count is its highest confirmed index + 1: one index look-up per file instead of
+    counting every row."""
+    files = len(transfer.keys)
+    counts = {}
+    for file_no in range(files):
+        have = confirmed_count(session, transfer, file_no)
+        if have:
+            counts[file_no] = have
+    return counts
+
+
+def confirmed_count(session: Session, transfer: EvidenceTransfer, file_no: int) -> int:
+    """How many chunks of file `file_no` are confirmed (the next index expected)."""
+    highest = session.execute(
+        select(func.max(EvidenceChunk.seq)).where(
+            EvidenceChunk.transfer_id == transfer.id, EvidenceChunk.file_no == file_no
+        )
+    ).scalar_one_or_none()
+    return 0 if highest is None else int(highest) + 1
 
 
 def transfer_status(session: Session, transfer: EvidenceTransfer) -> dict[str, Any]:
@@ -574,9 +596,14 @@ def accept_chunk(
     file_no: int,
     index: int,
     body: bytes,
+    digest: str | None = None,
 ) -> ChunkResult:
     """Store chunk `index` of file `file_no` once it authenticates under the file's key; chunks
-    come in order, and a chunk already confirmed is acknowledged again without change."""
+    come in order, and a chunk already confirmed is acknowledged again without change.
+    `digest` is the body's SHA-256 when the caller already computed it (hashed once).
+
+    The answer to an intermediate chunk is the short `chunk_status`; the last chunk of a file,
+    a repeated chunk and a finished transfer get the full `transfer_status`."""
     if transfer.direction != "in":
         raise NotFound(f"transfer {transfer.id} is not coming to this node")
     package = get_package(session, transfer.package_id)
@@ -587,12 +614,13 @@ def accept_chunk(
     total = chunk_count(entry.size, transfer.chunk_size)
     if not 0 <= index < total:
         raise EvidenceError(f"file {file_no} has {total} chunks: there is no chunk {index}")
-    digest = sha256_hex(body)
+    if digest is None:
+        digest = sha256_hex(body)
     if transfer.status != "receiving":
         if transfer.status == "verified":
             return ChunkResult(transfer_status(session, transfer), [])
         raise Conflict(f"transfer {transfer.id} was refused: {'; '.join(package.problems)}")
-    have = confirmed_counts(session, transfer).get(file_no, 0)
+    have = confirmed_count(session, transfer, file_no)
     if index < have:
         row = session.execute(
             select(EvidenceChunk).where(
@@ -610,17 +638,32 @@ def accept_chunk(
     if len(body) > transfer.chunk_size + TAG_SIZE:
         raise EvidenceError("chunk larger than the transfer's chunk size")
     cipher_for(transfer, file_no, entry.path).decrypt_chunk(index, body, final)
-    blobs(node).put_bytes(body)
+    blobs(node).put_bytes(body, digest)
     session.add(
         EvidenceChunk(
             transfer_id=transfer.id, file_no=file_no, seq=index, sha256=digest, size=len(body)
         )
     )
     session.flush()
+    if not final:
+        return ChunkResult(chunk_status(transfer, package, file_no, index + 1, total), [])
     discard: list[str] = []
-    if final and _complete(session, transfer, manifest):
+    if _complete(session, transfer, manifest):
         discard = finish(session, node, transfer, package, manifest)
     return ChunkResult(transfer_status(session, transfer), discard)
+
+
+def chunk_status(
+    transfer: EvidenceTransfer, package: EvidencePackage, file_no: int, confirmed: int, total: int
+) -> dict[str, Any]:
+    """The short answer to an intermediate chunk: the one file it belongs to, no query."""
+    return {
+        "transfer_id": transfer.id,
+        "package_id": package.id,
+        "status": transfer.status,
+        "problems": package.problems,
+        "chunk": {"file": file_no, "chunks": total, "confirmed": confirmed},
+    }
 
 
 def _complete(session: Session, transfer: EvidenceTransfer, manifest: Manifest) -> bool:
