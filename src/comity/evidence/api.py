@@ -180,9 +180,8 @@ def _accept(
                 reason=exc.message[:500],
             )
         raise
-    store = service.blobs(node)
-    for digest in result.discard:
-        store.delete(digest)
+    for folder in result.discard:
+        shutil.rmtree(folder, ignore_errors=True)
     return result.status
 
 

@@ -55,7 +55,7 @@ class BlobStore:
             final.parent.mkdir(parents=True, exist_ok=True)
             temporary.replace(final)
             final.chmod(0o440)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
             return digest
         finally:
             temporary.unlink(missing_ok=True)
@@ -83,7 +83,7 @@ class BlobStore:
             final.parent.mkdir(parents=True, exist_ok=True)
             temporary.replace(final)
             final.chmod(0o440)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
             return sha256
         finally:
             temporary.unlink(missing_ok=True)
@@ -116,7 +116,7 @@ class BlobStore:
         self.path_for(digest).unlink(missing_ok=True)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make a rename durable (POSIX); a no-op where folders cannot be opened (Windows)."""
     try:
         descriptor = os.open(folder, os.O_RDONLY)
