@@ -25,6 +25,7 @@ from comity.evidence.errors import EvidenceError
 from comity.evidence.models import EvidenceConsent, EvidencePackage, EvidenceTransfer
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError, Forbidden
+from comity.kit.jsonutil import sha256_hex
 from comity.nodes.runtime import Node
 from comity.protocol.envelope import format_time
 from comity.transport.app import AuthCaller
@@ -163,8 +164,11 @@ def _accept(
     try:
         with transaction(node.sessions) as session:
             row = service.get_transfer(session, transfer_id)
-            transfer.check_request(session, node, signature, row, "chunk", file_no, index, body)
-            result = service.accept_chunk(session, node, row, file_no, index, body)
+            digest = sha256_hex(body)  # once: the signature check, the row and the blob use it
+            transfer.check_request(
+                session, node, signature, row, "chunk", file_no, index, body, digest
+            )
+            result = service.accept_chunk(session, node, row, file_no, index, body, digest)
     except ComityError as exc:
         with transaction(node.sessions) as session:
             audit.record(
@@ -178,9 +182,8 @@ def _accept(
                 reason=exc.message[:500],
             )
         raise
-    store = service.blobs(node)
-    for digest in result.discard:
-        store.delete(digest)
+    for folder in result.discard:
+        shutil.rmtree(folder, ignore_errors=True)
     return result.status
 
 

@@ -55,7 +55,7 @@ class BlobStore:
             final.parent.mkdir(parents=True, exist_ok=True)
             temporary.replace(final)
             final.chmod(0o440)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
             return digest
         finally:
             temporary.unlink(missing_ok=True)
@@ -64,8 +64,29 @@ class BlobStore:
         with source.open("rb") as stream:
             return self.put_stream(stream, on_bytes)
 
-    def put_bytes(self, content: bytes) -> str:
-        return self.put_stream(io.BytesIO(content))
+    def put_bytes(self, content: bytes, sha256: str | None = None) -> str:
+        """Store `content`; `sha256` is its digest when the caller already computed it from
+        these very bytes (so they are hashed once). Same durability as `put_stream`: file
+        fsync, rename, folder fsync."""
+        if sha256 is None:
+            return self.put_stream(io.BytesIO(content))
+        final = self.path_for(sha256)
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        temporary = self._tmp / f"{secrets.token_hex(16)}.partial"
+        try:
+            with temporary.open("wb") as sink:
+                sink.write(content)
+                sink.flush()
+                os.fsync(sink.fileno())
+            if final.is_file():
+                return sha256
+            final.parent.mkdir(parents=True, exist_ok=True)
+            temporary.replace(final)
+            final.chmod(0o440)
+            fsync_dir(final.parent)
+            return sha256
+        finally:
+            temporary.unlink(missing_ok=True)
 
     def open(self, digest: str, verify: bool = True) -> BinaryIO:
         """Open a blob for reading; with `verify`, hash it fully first and refuse it if altered."""
@@ -95,7 +116,7 @@ class BlobStore:
         self.path_for(digest).unlink(missing_ok=True)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make a rename durable (POSIX); a no-op where folders cannot be opened (Windows)."""
     try:
         descriptor = os.open(folder, os.O_RDONLY)

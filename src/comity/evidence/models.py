@@ -72,7 +72,8 @@ class EvidenceTransfer(Base):
 
 
 class EvidenceChunk(Base):
-    """A confirmed encrypted chunk of an incoming transfer, stored in the blob store."""
+    """A confirmed encrypted chunk of an incoming transfer, kept at its place in the file's
+    staging file (`service.staging_file`) until the transfer finishes."""
 
     __tablename__ = "evidence_chunks"
     __table_args__ = (

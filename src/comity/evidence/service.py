@@ -10,6 +10,8 @@ receipted); only the bulk ciphertext travels apart, over the chunk endpoint (`tr
 from __future__ import annotations
 
 import base64
+import functools
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from comity.audit import service as audit
 from comity.directory import service as directory_service
-from comity.evidence.blobstore import BlobStore
+from comity.evidence.blobstore import BlobStore, fsync_dir
 from comity.evidence.chunks import (
     MAX_CHUNK_SIZE,
     MIN_CHUNK_SIZE,
@@ -142,7 +144,14 @@ def get_transfer(session: Session, transfer_id: str) -> EvidenceTransfer:
 
 
 def manifest_of(package: EvidencePackage) -> Manifest:
-    return read_manifest_unverified(package.manifest_token)[1]
+    return _parsed_manifest(package.manifest_token)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_manifest(token: str) -> Manifest:
+    """A manifest token parsed once (the chunk endpoint needs it per chunk); `Manifest` is
+    frozen, and a token is immutable, so the cached value cannot go stale."""
+    return read_manifest_unverified(token)[1]
 
 
 def chain(session: Session, package_id: str) -> list[str]:
@@ -528,12 +537,26 @@ def receive_offer(session: Session, node: Node, opened: OpenedEnvelope) -> None:
 
 
 def confirmed_counts(session: Session, transfer: EvidenceTransfer) -> dict[int, int]:
-    rows = session.execute(
-        select(EvidenceChunk.file_no, func.count())
-        .where(EvidenceChunk.transfer_id == transfer.id)
-        .group_by(EvidenceChunk.file_no)
-    ).all()
-    return {int(file_no): int(count) for file_no, count in rows}
+    """Confirmed chunks per file. Chunks are confirmed strictly in order from 0 (`accept_chunk`),
+    so a file's count is its highest confirmed index + 1: one index look-up per file instead of
+    counting every row."""
+    files = len(transfer.keys)
+    counts = {}
+    for file_no in range(files):
+        have = confirmed_count(session, transfer, file_no)
+        if have:
+            counts[file_no] = have
+    return counts
+
+
+def confirmed_count(session: Session, transfer: EvidenceTransfer, file_no: int) -> int:
+    """How many chunks of file `file_no` are confirmed (the next index expected)."""
+    highest = session.execute(
+        select(func.max(EvidenceChunk.seq)).where(
+            EvidenceChunk.transfer_id == transfer.id, EvidenceChunk.file_no == file_no
+        )
+    ).scalar_one_or_none()
+    return 0 if highest is None else int(highest) + 1
 
 
 def transfer_status(session: Session, transfer: EvidenceTransfer) -> dict[str, Any]:
@@ -564,7 +587,44 @@ def transfer_status(session: Session, transfer: EvidenceTransfer) -> dict[str, A
 @dataclass
 class ChunkResult:
     status: dict[str, Any]
-    discard: list[str]
+    discard: list[Path]  # staging folders to remove once the transaction has committed
+
+
+def staging_folder(node: Node, transfer_id: str) -> Path:
+    """Where an incoming transfer's sealed chunks wait: one file per package file."""
+    return node.settings.effective_blob_dir / "incoming" / str(uuid.UUID(transfer_id))
+
+
+def staging_file(node: Node, transfer_id: str, file_no: int) -> Path:
+    return staging_folder(node, transfer_id) / f"{file_no}.sealed"
+
+
+def _chunk_offset(transfer: EvidenceTransfer, index: int) -> int:
+    return index * (transfer.chunk_size + TAG_SIZE)
+
+
+def _stage_chunk(path: Path, offset: int, body: bytes, first: bool) -> None:
+    """Write a sealed chunk at its place in the file's staging file and make it durable before
+    it is confirmed: the data (and the file's size) by fdatasync per chunk; the staging file's
+    own entry, and its folders', by fsync once, with the file's first chunk. No rename, no new
+    directory entry per chunk, so nothing else needs a folder fsync."""
+    if first:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | (os.O_CREAT if first else 0), 0o600)
+    try:
+        view = memoryview(body)
+        while view:
+            written = os.pwrite(descriptor, view, offset)
+            view, offset = view[written:], offset + written
+        if first:
+            os.fsync(descriptor)
+        else:
+            getattr(os, "fdatasync", os.fsync)(descriptor)
+    finally:
+        os.close(descriptor)
+    if first:
+        for folder in (path.parent, path.parent.parent, path.parent.parent.parent):
+            fsync_dir(folder)
 
 
 def accept_chunk(
@@ -574,9 +634,14 @@ def accept_chunk(
     file_no: int,
     index: int,
     body: bytes,
+    digest: str | None = None,
 ) -> ChunkResult:
     """Store chunk `index` of file `file_no` once it authenticates under the file's key; chunks
-    come in order, and a chunk already confirmed is acknowledged again without change."""
+    come in order, and a chunk already confirmed is acknowledged again without change.
+    `digest` is the body's SHA-256 when the caller already computed it (hashed once).
+
+    The answer to an intermediate chunk is the short `chunk_status`; the last chunk of a file,
+    a repeated chunk and a finished transfer get the full `transfer_status`."""
     if transfer.direction != "in":
         raise NotFound(f"transfer {transfer.id} is not coming to this node")
     package = get_package(session, transfer.package_id)
@@ -587,12 +652,13 @@ def accept_chunk(
     total = chunk_count(entry.size, transfer.chunk_size)
     if not 0 <= index < total:
         raise EvidenceError(f"file {file_no} has {total} chunks: there is no chunk {index}")
-    digest = sha256_hex(body)
+    if digest is None:
+        digest = sha256_hex(body)
     if transfer.status != "receiving":
         if transfer.status == "verified":
             return ChunkResult(transfer_status(session, transfer), [])
         raise Conflict(f"transfer {transfer.id} was refused: {'; '.join(package.problems)}")
-    have = confirmed_counts(session, transfer).get(file_no, 0)
+    have = confirmed_count(session, transfer, file_no)
     if index < have:
         row = session.execute(
             select(EvidenceChunk).where(
@@ -610,17 +676,34 @@ def accept_chunk(
     if len(body) > transfer.chunk_size + TAG_SIZE:
         raise EvidenceError("chunk larger than the transfer's chunk size")
     cipher_for(transfer, file_no, entry.path).decrypt_chunk(index, body, final)
-    blobs(node).put_bytes(body)
+    _stage_chunk(
+        staging_file(node, transfer.id, file_no), _chunk_offset(transfer, index), body, index == 0
+    )
     session.add(
         EvidenceChunk(
             transfer_id=transfer.id, file_no=file_no, seq=index, sha256=digest, size=len(body)
         )
     )
     session.flush()
-    discard: list[str] = []
-    if final and _complete(session, transfer, manifest):
+    if not final:
+        return ChunkResult(chunk_status(transfer, package, file_no, index + 1, total), [])
+    discard: list[Path] = []
+    if _complete(session, transfer, manifest):
         discard = finish(session, node, transfer, package, manifest)
     return ChunkResult(transfer_status(session, transfer), discard)
+
+
+def chunk_status(
+    transfer: EvidenceTransfer, package: EvidencePackage, file_no: int, confirmed: int, total: int
+) -> dict[str, Any]:
+    """The short answer to an intermediate chunk: the one file it belongs to, no query."""
+    return {
+        "transfer_id": transfer.id,
+        "package_id": package.id,
+        "status": transfer.status,
+        "problems": package.problems,
+        "chunk": {"file": file_no, "chunks": total, "confirmed": confirmed},
+    }
 
 
 def _complete(session: Session, transfer: EvidenceTransfer, manifest: Manifest) -> bool:
@@ -632,17 +715,21 @@ def _complete(session: Session, transfer: EvidenceTransfer, manifest: Manifest) 
 
 
 class _PlainReader:
-    """A file-like view of a file's decrypted chunks, read one chunk at a time."""
+    """A file-like view of a file's decrypted chunks, read one chunk at a time from the file's
+    staging file (`sizes` are the confirmed chunks' sizes, in order)."""
 
-    def __init__(self, store: BlobStore, cipher: ChunkCipher, digests: list[str]) -> None:
-        self._chunks = self._iterate(store, cipher, digests)
+    def __init__(self, staged: BinaryIO, stride: int, cipher: ChunkCipher, sizes: list[int]):
+        self._chunks = self._iterate(staged, stride, cipher, sizes)
         self._buffer = b""
 
     @staticmethod
-    def _iterate(store: BlobStore, cipher: ChunkCipher, digests: list[str]) -> Iterator[bytes]:
-        for index, digest in enumerate(digests):
-            with store.open(digest, verify=False) as sealed:
-                yield cipher.decrypt_chunk(index, sealed.read(), index == len(digests) - 1)
+    def _iterate(
+        staged: BinaryIO, stride: int, cipher: ChunkCipher, sizes: list[int]
+    ) -> Iterator[bytes]:
+        for index, size in enumerate(sizes):
+            staged.seek(index * stride)
+            sealed = staged.read(size)
+            yield cipher.decrypt_chunk(index, sealed, index == len(sizes) - 1)
 
     def read(self, size: int = -1) -> bytes:
         """Up to `size` bytes (at most one chunk at a time, so nothing is buffered twice)."""
@@ -661,27 +748,31 @@ def finish(
     transfer: EvidenceTransfer,
     package: EvidencePackage,
     manifest: Manifest,
-) -> list[str]:
+) -> list[Path]:
     """All chunks are in: decrypt each file into the blob store, check it against the manifest,
     record `received` and — only if everything matches — `verified`, and tell the sender.
-    Returns the chunk blobs to delete once the transaction has committed."""
+    Returns the staging folder to delete once the transaction has committed."""
     if not _complete(session, transfer, manifest):
         return []
     store = blobs(node)
     problems: list[str] = []
-    chunk_digests: list[str] = []
+    stride = _chunk_offset(transfer, 1)
     for file_no, entry in enumerate(manifest.files):
-        digests = list(
+        sizes = list(
             session.execute(
-                select(EvidenceChunk.sha256)
+                select(EvidenceChunk.size)
                 .where(EvidenceChunk.transfer_id == transfer.id, EvidenceChunk.file_no == file_no)
                 .order_by(EvidenceChunk.seq)
             ).scalars()
         )
-        chunk_digests.extend(digests)
-        reader = _PlainReader(store, cipher_for(transfer, file_no, entry.path), digests)
+        cipher = cipher_for(transfer, file_no, entry.path)
         try:
-            digest = store.put_stream(reader)  # type: ignore[arg-type]
+            with staging_file(node, transfer.id, file_no).open("rb") as staged:
+                reader = _PlainReader(staged, stride, cipher, sizes)
+                digest = store.put_stream(reader)  # type: ignore[arg-type]
+        except OSError as exc:
+            problems.append(f"file {FILES_DIR}/{entry.path}: staged chunks unreadable: {exc}")
+            continue
         except EvidenceError as exc:
             problems.append(f"file {FILES_DIR}/{entry.path}: {exc.message}")
             continue
@@ -747,7 +838,7 @@ def finish(
         package=package.id,
         problems=len(problems),
     )
-    return chunk_digests
+    return [staging_folder(node, transfer.id)]
 
 
 def _needed_elsewhere(session: Session, digest: str) -> bool:

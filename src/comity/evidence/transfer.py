@@ -77,8 +77,12 @@ def check_request(
     file_no: int | None = None,
     index: int | None = None,
     body: bytes | None = None,
+    body_sha256: str | None = None,
 ) -> None:
-    """Refuse (401) a transfer request not signed by the transfer's sender for exactly this."""
+    """Refuse (401) a transfer request not signed by the transfer's sender for exactly this.
+    `body_sha256`, when given, is the SHA-256 the caller computed of `body` (hashed once)."""
+    if body is not None and body_sha256 is None:
+        body_sha256 = sha256_hex(body)
     if not token:
         raise Unauthorized(f"send '{SIGNATURE_HEADER}': a JWS by the sending node")
     try:
@@ -107,7 +111,7 @@ def check_request(
         "transfer_id": transfer.id,
         "file": file_no,
         "index": index,
-        "sha256": sha256_hex(body) if body is not None else None,
+        "sha256": body_sha256 if body is not None else None,
         "sender": transfer.peer,
         "recipient": node.participant_id,
     }
