@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
+from sqlalchemy.orm import Session
 
 from comity.accounts import service
 from comity.accounts.roles import ROLES
@@ -124,16 +126,22 @@ def roles(
         node.close()
 
 
+def _change_user(
+    home: Path | None, change: Callable[[Session, str, str], object], username: str
+) -> None:
+    node = node_for(home)
+    try:
+        with transaction(node.sessions) as session:
+            change(session, username, _actor())
+    finally:
+        node.close()
+
+
 @app.command("disable")
 @friendly
 def disable(username: str = typer.Argument(...), home: Path | None = HomeOption) -> None:
     """Stop the user from logging in; their sessions and API tokens end now."""
-    node = node_for(home)
-    try:
-        with transaction(node.sessions) as session:
-            service.disable_user(session, username, _actor())
-    finally:
-        node.close()
+    _change_user(home, service.disable_user, username)
     typer.echo(f"user {username} disabled")
 
 
@@ -141,12 +149,7 @@ def disable(username: str = typer.Argument(...), home: Path | None = HomeOption)
 @friendly
 def enable(username: str = typer.Argument(...), home: Path | None = HomeOption) -> None:
     """Let a disabled user log in again."""
-    node = node_for(home)
-    try:
-        with transaction(node.sessions) as session:
-            service.enable_user(session, username, _actor())
-    finally:
-        node.close()
+    _change_user(home, service.enable_user, username)
     typer.echo(f"user {username} enabled")
 
 
@@ -154,12 +157,7 @@ def enable(username: str = typer.Argument(...), home: Path | None = HomeOption) 
 @friendly
 def unlock(username: str = typer.Argument(...), home: Path | None = HomeOption) -> None:
     """Lift a lockout after too many failed logins."""
-    node = node_for(home)
-    try:
-        with transaction(node.sessions) as session:
-            service.unlock_user(session, username, _actor())
-    finally:
-        node.close()
+    _change_user(home, service.unlock_user, username)
     typer.echo(f"user {username} unlocked")
 
 
