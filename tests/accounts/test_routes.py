@@ -26,6 +26,15 @@ PUBLIC = DOCS | {
     ("POST", "/v1/login"),  # where a user gets a session
     ("GET", "/v1/requests/schema/{kind}"),  # the published JSON Schema of a kind; no case data
 }
+# Web pages open to anyone: the sign-in page, the language switch (a CSRF-checked form), the
+# front door (a redirect) and the static files (stylesheet and scripts).
+WEB_PUBLIC = {
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/language"),
+    ("GET", "/static"),
+}
 # Other nodes call these; each request is authenticated by its signature, not a bearer token.
 PEER = {
     ("POST", "/v1/envelopes/batch"),
@@ -59,6 +68,10 @@ def all_routes(app: FastAPI) -> set[tuple[str, str]]:
     return found
 
 
+def is_page(path: str) -> bool:
+    return not path.startswith("/v1/") and path not in {p for _, p in DOCS}
+
+
 def call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
     """Call `path` with made-up ids (a UUID, or a number where the route wants one)."""
     response = client.request(
@@ -79,12 +92,26 @@ def test_every_non_public_route_refuses_a_call_without_credentials(
 ) -> None:
     routes = all_routes(app)
     assert routes >= (PUBLIC - DOCS) | PEER
+    api = {(m, p) for m, p in routes if not is_page(p)}
     answered = {
         (method, path): call(client, method, path, json={}).status_code
-        for method, path in sorted(routes - PUBLIC - PEER)
+        for method, path in sorted(api - PUBLIC - PEER)
     }
     assert {route: code for route, code in answered.items() if code != 401} == {}
     assert len(answered) > 10
+
+
+def test_every_page_sends_a_caller_without_a_session_to_sign_in(
+    app: FastAPI, client: httpx.Client
+) -> None:
+    pages = {(m, p) for m, p in all_routes(app) if is_page(p)} - WEB_PUBLIC
+    assert len(pages) >= 2
+    for cookie in ("", "cms_forged"):
+        client.cookies.set("comity_session", cookie)
+        for method, path in sorted(pages):
+            response = call(client, method, path, data={"csrf": "x"})
+            assert response.status_code == 303, (method, path, response.status_code)
+            assert response.headers["location"].startswith("/login?next="), (method, path)
 
 
 def test_peer_routes_refuse_an_unsigned_call(app: FastAPI, client: httpx.Client) -> None:
@@ -98,5 +125,7 @@ def test_a_forged_or_revoked_credential_is_refused_everywhere(
 ) -> None:
     headers = {"Authorization": "Bearer cms_forged"}
     for method, path in sorted(all_routes(app) - PUBLIC - PEER):
+        if is_page(path):
+            continue
         response = call(client, method, path, json={}, headers=headers)
         assert response.status_code == 401, (method, path)

@@ -39,6 +39,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     password_changed_at: Mapped[datetime] = mapped_column(default=utc_now)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    language: Mapped[str] = mapped_column(
+        String(8), default="", server_default="", doc="Web interface language; empty: the browser's"
+    )
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
 
 class UserSession(Base):

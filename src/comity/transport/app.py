@@ -164,13 +164,23 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(duty_router)
     app.include_router(notifications_router)
 
+    from comity.web import app as web
+
+    web.mount(app)
+
     @app.exception_handler(ComityError)
-    async def comity_error(_request: Request, exc: ComityError) -> JSONResponse:
+    async def comity_error(request: Request, exc: ComityError) -> Response:
+        if web.is_page(request):
+            from starlette.concurrency import run_in_threadpool
+
+            return await run_in_threadpool(web.error_page, request, exc)
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
 
     @app.exception_handler(Exception)
-    async def unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
         log.error("unexpected %s while serving a request", type(exc).__name__)
+        if web.is_page(request):
+            return web.unexpected_page(request)
         return JSONResponse({"error": "internal", "message": "internal error"}, status_code=500)
 
     @app.get("/v1/health")

@@ -1,0 +1,127 @@
+"""Mounts the web interface on a node's FastAPI application: the pages of every module in
+`comity.web.pages`, the static files, security headers, and HTML error pages."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from comity.kit.errors import ComityError
+from comity.web import pages
+from comity.web.core import LoginRequired, current_user, render
+from comity.web.i18n import MissingTranslation
+
+log = logging.getLogger("comity.web")
+
+# Scripts and styles only from this node: no inline script or style, nothing from elsewhere.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+PAGE_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"cache-control", b"no-store"),
+]
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response; pages (not the API, not static files)
+    also get the content security policy and are never cached, as they show case data."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        extra = SECURITY_HEADERS
+        if not path.startswith(("/v1/", "/static/")):
+            extra = SECURITY_HEADERS + PAGE_HEADERS
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def is_page(request: Request) -> bool:
+    return not request.url.path.startswith("/v1/")
+
+
+def error_page(request: Request, exc: ComityError) -> Response:
+    try:
+        user = current_user(request)
+    except LoginRequired:
+        user = None
+    return render(
+        request,
+        "error.html",
+        user,
+        status_code=exc.status_code,
+        error_code=exc.code,
+        message=exc.message,
+        field=exc.details.get("field", ""),
+    )
+
+
+def unexpected_page(request: Request) -> Response:
+    try:
+        return render(
+            request,
+            "error.html",
+            None,
+            status_code=500,
+            error_code="internal",
+            message="",
+            field="",
+        )
+    except Exception:
+        return HTMLResponse("<h1>500</h1>", status_code=500)
+
+
+def mount(app: FastAPI) -> None:
+    from pathlib import Path
+
+    static = Path(__file__).parent / "static"
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    for module_info in pkgutil.iter_modules(pages.__path__):
+        module: Any = importlib.import_module(f"{pages.__name__}.{module_info.name}")
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router)
+    app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(_request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+    @app.exception_handler(MissingTranslation)
+    async def missing_translation(_request: Request, exc: MissingTranslation) -> Response:
+        log.error("missing translation: %s", exc)
+        return HTMLResponse(f"<h1>missing translation</h1><p>{_escape(str(exc))}</p>", 500)
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)

@@ -1,0 +1,225 @@
+"""What every page shares: the signed-in user, CSRF, the templates of each language and
+rendering.
+
+A page's session is the same login session as the API's (`accounts.service.login`: password
+and TOTP), carried in an HttpOnly, SameSite=Strict cookie instead of a bearer header. Every
+form that changes something carries a CSRF token derived from the session secret (HMAC), which
+a page of another site can neither read nor compute; before sign-in a random token in its own
+cookie plays that role (double submit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.datastructures import FormData
+
+from comity.accounts import service as accounts
+from comity.accounts.models import User
+from comity.audit import service as audit
+from comity.kit.clock import utc_now
+from comity.kit.db import transaction
+from comity.kit.errors import ComityError, Forbidden
+from comity.nodes.runtime import Node
+from comity.web import i18n
+
+log = logging.getLogger("comity.web")
+
+TEMPLATES = Path(__file__).parent / "templates"
+SESSION_COOKIE = "comity_session"
+PRELOGIN_COOKIE = "comity_prelogin"
+LANGUAGE_COOKIE = "comity_lang"
+CSRF_FIELD = "csrf"
+
+
+class LoginRequired(Exception):
+    """No valid session: the page answers with a redirect to the sign-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class CsrfRefused(Forbidden):
+    code = "csrf"
+
+
+@dataclass
+class WebUser:
+    username: str
+    display_name: str
+    roles: frozenset[str]
+    language: str
+    time_zone: str
+    session_secret: str = field(repr=False)
+
+    @property
+    def csrf(self) -> str:
+        return csrf_for(self.session_secret)
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+
+def csrf_for(secret: str) -> str:
+    return hmac.new(
+        hashlib.sha256(secret.encode()).digest(), b"comity-web-csrf", hashlib.sha256
+    ).hexdigest()
+
+
+def node_of(request: Request) -> Node:
+    node: Node = request.app.state.node
+    return node
+
+
+def safe_next(path: str | None) -> str:
+    """Only a path on this site (never `//host` or a scheme) is followed after sign-in."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/inbox"
+    return path
+
+
+def current_user(request: Request) -> WebUser:
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    next_path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if not secret.startswith(accounts.SESSION_PREFIX):
+        raise LoginRequired(next_path)
+    node = node_of(request)
+    try:
+        with transaction(node.sessions) as session:
+            principal = accounts.authenticate(session, node.settings, secret)
+            user = accounts.get_user(session, principal.user)
+            return _web_user(user, principal.roles, secret)
+    except ComityError:
+        raise LoginRequired(next_path) from None
+
+
+def _web_user(user: User, roles: Iterable[str], secret: str) -> WebUser:
+    return WebUser(
+        username=user.username,
+        display_name=user.display_name or user.username,
+        roles=frozenset(roles),
+        language=user.language,
+        time_zone=user.time_zone or "UTC",
+        session_secret=secret,
+    )
+
+
+PageUser = Annotated[WebUser, Depends(current_user)]
+
+
+def require_roles(user: WebUser, roles: Iterable[str], what: str) -> None:
+    """Refuse (403, audited) a user who holds none of `roles`."""
+    allowed = set(roles)
+    if not user.roles & allowed:
+        raise Forbidden(f"{what} needs one of the roles: {', '.join(sorted(allowed))}")
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, after checking its CSRF token; a refusal is audited."""
+    form = await request.form()
+    sent = str(form.get(CSRF_FIELD, ""))
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    prelogin = request.cookies.get(PRELOGIN_COOKIE, "")
+    expected = [csrf_for(secret)] if secret else []
+    if prelogin:
+        expected.append(csrf_for(prelogin))
+    if not sent or not any(hmac.compare_digest(sent, e) for e in expected):
+        node = node_of(request)
+        with transaction(node.sessions) as session:
+            audit.record(session, "web:csrf:refused", "anonymous", request.url.path)
+        log.warning("refused a form without a valid CSRF token on %s", request.url.path)
+        raise CsrfRefused("this form has expired or did not come from this site: reload the page")
+    return form
+
+
+CheckedForm = Annotated[FormData, Depends(checked_form)]
+
+
+def language_of(request: Request, user: WebUser | None) -> str:
+    return i18n.choose_language(
+        request.query_params.get("lang"),
+        user.language if user else None,
+        request.cookies.get(LANGUAGE_COOKIE),
+        accept=request.headers.get("accept-language", ""),
+    )
+
+
+@cache
+def environment(lang: str) -> Environment:
+    """One Jinja2 environment per language, its gettext installed (templates are compiled
+    once per language; rendering is thread-safe)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "xml", "svg"]),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["LANGUAGES"] = i18n.LANGUAGES
+    env.filters["urlquote"] = lambda value: quote(str(value), safe="")
+    return env
+
+
+def render(
+    request: Request,
+    template: str,
+    user: WebUser | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render `template` in the reader's language, with what the layout needs."""
+    lang = language_of(request, user)
+    language = i18n.LANGUAGES[lang]
+    fmt = i18n.Formatter(lang, user.time_zone if user else "UTC")
+    new_prelogin = ""
+    if user is not None:
+        csrf = user.csrf
+    elif request.cookies.get(PRELOGIN_COOKIE):
+        csrf = csrf_for(request.cookies[PRELOGIN_COOKIE])
+    else:
+        # Forms before sign-in (language, sign-in itself) need a token too.
+        new_prelogin = new_prelogin_secret()
+        csrf = csrf_for(new_prelogin)
+    node = node_of(request)
+    values: dict[str, Any] = dict(
+        request=request,
+        user=user,
+        lang=lang,
+        language=language,
+        fmt=fmt,
+        csrf=csrf,
+        node_id=node.participant_id,
+        now=utc_now(),
+        path=request.url.path,
+    )
+    values.update(context)
+    page = environment(lang).get_template(template).render(values)
+    response = HTMLResponse(page, status_code=status_code)
+    if new_prelogin and "csrf" not in context:
+        response.set_cookie(
+            PRELOGIN_COOKIE,
+            new_prelogin,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+    return response
+
+
+def new_prelogin_secret() -> str:
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,20 @@
+// Progressive enhancement only: every page works without this file.
+// Countdowns: an element with data-due="<ISO time>" shows the time left, refreshed each second.
+(function () {
+  "use strict";
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-due]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("data-due"));
+      if (isNaN(due)) { return; }
+      var left = Math.round((due - now) / 1000);
+      var sign = left < 0 ? "−" : "";
+      left = Math.abs(left);
+      var text = sign + Math.floor(left / 3600) + ":" + pad(Math.floor(left / 60) % 60) + ":" + pad(left % 60);
+      el.textContent = text;
+      el.classList.toggle("overdue", sign !== "");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 1000); });
+})();
