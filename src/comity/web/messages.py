@@ -1,7 +1,7 @@
 """Keeps the web catalogs complete: extracts every message of the web's templates and Python
 files, adds new ones to each language's area file, and lists those with no translation.
 
-    python -m comity.web.messages update   # add new messages (empty) to every .po file
+    python -m comity.web.messages update [AREA ...]  # add new messages (empty) to the .po files
     python -m comity.web.messages check    # list messages without translation; exit 1 if any
     python -m comity.web.messages fill AREA FILE.yaml   # {message: {lang: translation}}
 
@@ -65,10 +65,13 @@ def catalog_file(lang: str, area: str) -> Path:
     return i18n.LOCALE_DIR / lang / "LC_MESSAGES" / f"{area}.po"
 
 
-def update() -> int:
-    """Add every extracted message missing from its area file; keeps existing translations."""
+def update(areas: list[str] | None = None) -> int:
+    """Add every extracted message missing from its area file (of `areas` only, if given);
+    keeps existing translations."""
     added = 0
     for area, messages in extract_messages().items():
+        if areas and area not in areas:
+            continue
         for lang in i18n.LANGUAGES:
             if lang == i18n.SOURCE_LANGUAGE:
                 continue
@@ -146,7 +149,7 @@ def fill(area: str, translations_file: Path) -> int:
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "check"
     if command == "update":
-        print(f"added {update()} message entries")
+        print(f"added {update(argv[1:] or None)} message entries")
         return 0
     if command == "check":
         gaps = missing()
