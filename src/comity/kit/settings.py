@@ -55,6 +55,10 @@ class NodeSettings(BaseSettings):
     evidence_retry_seconds: int = Field(
         default=60, description="How often the worker resumes interrupted evidence transfers"
     )
+    evidence_upload_max_bytes: int = Field(
+        default=4 * 1024**3,
+        description="Largest total size of the files of one evidence upload through the web pages",
+    )
     clock_skew_seconds: int = 300
     max_message_age_seconds: int = 7 * 24 * 3600
     receipt_deadline_seconds: int = 900
