@@ -6,6 +6,7 @@ import typer
 
 from comity.accounts import cli as accounts_cli
 from comity.cli import audit, node, registry
+from comity.demo import cli as demo_cli
 from comity.documents import cli as documents_cli
 from comity.duty import cli as duty_cli
 from comity.evidence import cli as evidence_cli
@@ -25,18 +26,7 @@ app.add_typer(requests_cli.app, name="request")
 requests_cli.app.command("render")(documents_cli.render)
 app.add_typer(evidence_cli.app, name="evidence")
 app.add_typer(duty_cli.app, name="duty")
-
-
-@app.command("demo")
-def demo(
-    check: bool = typer.Option(False, "--check", help="Run headless and exit non-zero on failure"),
-    base_port: int = typer.Option(0, help="First port to use (default: free ports)"),
-    workdir: str = typer.Option("", help="Keep the nodes in this folder (default: temporary)"),
-) -> None:
-    """Start a registry, three states and a provider on 127.0.0.1 and run the scenarios."""
-    from comity.demo.run import run_demo
-
-    raise typer.Exit(run_demo(check=check, base_port=base_port, workdir=workdir))
+app.add_typer(demo_cli.app, name="demo")
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -23,6 +23,14 @@ from typing import Any
 import httpx
 import yaml
 
+from comity.accounts import service as accounts_service
+from comity.demo.accounts import (
+    DEMO_PASSWORD,
+    DEMO_PREFIX,
+    WEB_ACCOUNTS,
+    WebAccount,
+    write_accounts,
+)
 from comity.demo.workflow import DEMO_DUTY_ACK_SECONDS, SCENARIOS
 from comity.directory import service as directory_service
 from comity.kit.clock import utc_now
@@ -31,7 +39,7 @@ from comity.kit.errors import ComityError
 from comity.kit.settings import load_settings
 from comity.nodes import service as node_service
 from comity.nodes.keys import public_jwk
-from comity.nodes.runtime import open_node
+from comity.nodes.runtime import open_node, passphrase_of
 from comity.protocol.signed import read_unverified
 
 PARTIES = Path(__file__).with_name("parties.yaml")
@@ -53,6 +61,7 @@ class DemoNode:
     port: int
     process: subprocess.Popen[bytes] | None = None
     tokens: dict[str, str] = field(default_factory=dict)
+    accounts: dict[str, WebAccount] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -123,6 +132,51 @@ class Federation:
         self.nodes[participant].tokens[user] = secret
         return secret
 
+    def web_users(
+        self, participant: str, users: list[tuple[str, list[str]]], password: str = DEMO_PASSWORD
+    ) -> list[WebAccount]:
+        """Sign-in accounts for the node's pages: a password and a fresh TOTP secret each."""
+        node = self.open(participant)
+        made: list[WebAccount] = []
+        try:
+            with transaction(node.sessions) as session:
+                for username, roles in users:
+                    _, enrolment = accounts_service.add_user(
+                        session,
+                        username,
+                        username,
+                        roles,
+                        password,
+                        passphrase_of(node.settings),
+                        f"comity {participant}",
+                        "demo",
+                    )
+                    made.append(
+                        WebAccount(
+                            participant=participant,
+                            username=username,
+                            roles=list(roles),
+                            password=password,
+                            totp_secret=enrolment.secret,
+                            otpauth_uri=enrolment.uri,
+                            login_url=f"{self.nodes[participant].url}/login",
+                        )
+                    )
+        finally:
+            node.close()
+        for account in made:
+            self.nodes[participant].accounts[account.username] = account
+        return made
+
+    def web_user(
+        self, participant: str, username: str, roles: list[str], password: str = DEMO_PASSWORD
+    ) -> WebAccount:
+        return self.web_users(participant, [(username, roles)], password)[0]
+
+    @property
+    def accounts(self) -> list[WebAccount]:
+        return [a for node in self.nodes.values() for a in node.accounts.values()]
+
     def registry_key(self) -> dict[str, Any]:
         node = self.open(REGISTRY_ID)
         try:
@@ -164,17 +218,25 @@ class Federation:
             registry.close()
         return token
 
-    def start(self, participant: str, *args: str) -> None:
-        node = self.nodes[participant]
-        log = (self.log_dir / f"{participant}.log").open("ab")
-        self._open_files.append(log)
-        node.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "comity", "node", "serve", "--home", str(node.home), *args],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_until(lambda: _healthy(node.url), 20, f"{participant} did not start")
+    def start(self, participant: str, *args: str, timeout: float = 60) -> None:
+        self.start_many([participant], *args, timeout=timeout)
+
+    def start_many(self, participants: list[str], *args: str, timeout: float = 60) -> None:
+        """Start the nodes' processes together, then wait until each answers (a loaded machine
+        takes a while to import and migrate each one)."""
+        for participant in participants:
+            node = self.nodes[participant]
+            log = (self.log_dir / f"{participant}.log").open("ab")
+            self._open_files.append(log)
+            node.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "comity", "node", "serve", "--home", str(node.home), *args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        for participant in participants:
+            url = self.nodes[participant].url
+            wait_until(functools.partial(_healthy, url), timeout, f"{participant} did not start")
 
     def kill(self, participant: str, sig: int = signal.SIGKILL) -> None:
         process = self.nodes[participant].process
@@ -547,11 +609,14 @@ def build_demo(root: Path, base_port: int = 0) -> Federation:
     fed.token("XD", "xd-supervisor", ["duty-officer"])
     fed.token("XD", "xd-admin", ["administrator"])
     fed.token("PD", "pd-responder", ["provider-responder"])
+    for participant, users in WEB_ACCOUNTS.items():
+        fed.web_users(participant, users)
+    write_accounts(root, fed.accounts)
     return fed
 
 
 def run_demo(check: bool, base_port: int = 0, workdir: str = "") -> int:
-    root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="comity-demo-"))
+    root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=DEMO_PREFIX))
     root.mkdir(parents=True, exist_ok=True)
 
     def say(line: str) -> None:
@@ -561,8 +626,8 @@ def run_demo(check: bool, base_port: int = 0, workdir: str = "") -> int:
     try:
         fed = build_demo(root, base_port)
         say(f"demo nodes in {root} (logs in {fed.log_dir})")
+        fed.start_many(list(fed.nodes))
         for participant in fed.nodes:
-            fed.start(participant)
             say(f"  {participant:<9} {fed.nodes[participant].url}")
         for participant in STATES:
             officer = next(iter(fed.nodes[participant].tokens))
@@ -571,10 +636,11 @@ def run_demo(check: bool, base_port: int = 0, workdir: str = "") -> int:
         run_scenarios(fed, say)
         say("all steps passed")
         if not check:
-            say("nodes keep serving; tokens:")
+            say("nodes keep serving; API tokens:")
             for node in fed.nodes.values():
                 for user, token in node.tokens.items():
                     say(f"  {node.participant} {user}: {token}")
+            show_web_accounts(fed, root, workdir, say)
             say("press Ctrl-C to stop")
             try:
                 while True:
@@ -590,6 +656,23 @@ def run_demo(check: bool, base_port: int = 0, workdir: str = "") -> int:
             fed.stop_all()
         if not workdir and check:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def show_web_accounts(
+    fed: Federation, root: Path, workdir: str, say: Callable[[str], None]
+) -> None:
+    """Where to open the web interface and whom to sign in as."""
+    say("")
+    say("web interface — open a node's sign-in page in a browser:")
+    for participant in WEB_ACCOUNTS:
+        say(f"  {participant:<4} {fed.nodes[participant].url}/login")
+    say(f"accounts (password for all: {DEMO_PASSWORD!r}; also in {root / 'accounts.json'}):")
+    for account in fed.accounts:
+        say(f"  {account.participant:<4} {account.username:<15} {', '.join(account.roles)}")
+        say(f"       TOTP secret {account.totp_secret}  {account.otpauth_uri}")
+    where = f" --workdir {root}" if workdir else ""
+    say("the six-digit code: add the secret (or the otpauth URI) to an authenticator app, or run")
+    say(f"  comity demo code{where} USER        (e.g. comity demo code{where} xa-drafter)")
 
 
 def _has_directory(fed: Federation, participant: str) -> bool:

@@ -1,0 +1,111 @@
+"""The demo's sign-in accounts for the web interface: who they are, the file `comity demo`
+writes them to (`<workdir>/accounts.json`), and the current code of an account's second factor
+for a newcomer without an authenticator app (`comity demo code USER`)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from comity.accounts.credentials import TOTP_STEP_SECONDS, totp_code
+from comity.kit.clock import utc_now
+from comity.kit.errors import ComityError
+
+#: One password for every demo account (the nodes listen on 127.0.0.1 only).
+DEMO_PASSWORD = "comity demo 2026"  # noqa: S105 - the demo's published password
+ACCOUNTS_FILE = "accounts.json"
+DEMO_PREFIX = "comity-demo-"
+
+#: The scenario roles (shared/design/scenarios.md) as accounts on each node. A user who also
+#: holds an API token in the demo (`build_demo`) keeps at least the token's roles: a token acts
+#: only within the roles its user holds.
+WEB_ACCOUNTS: dict[str, list[tuple[str, list[str]]]] = {
+    "XA": [
+        ("xa-drafter", ["drafter", "central-authority-officer"]),
+        ("xa-authoriser", ["authorising-officer"]),
+        ("xa-duty", ["duty-officer"]),
+        ("xa-prosecutor", ["central-authority-officer"]),
+        ("xa-auditor", ["auditor"]),
+    ],
+    "XB": [
+        ("xb-duty", ["duty-officer"]),
+        ("xb-officer", ["central-authority-officer"]),
+    ],
+    "PB": [("pb-responder", ["provider-responder"])],
+    "XD": [
+        ("xd-duty-1", ["duty-officer"]),
+        ("xd-duty-2", ["duty-officer"]),
+        ("xd-supervisor", ["duty-officer"]),
+        ("xd-admin", ["administrator"]),
+    ],
+}
+
+
+@dataclass(frozen=True)
+class WebAccount:
+    """A person who signs in to a node's pages with a password and a TOTP code."""
+
+    participant: str
+    username: str
+    roles: list[str]
+    password: str
+    totp_secret: str
+    otpauth_uri: str
+    login_url: str
+
+    def code(self, at: datetime | None = None) -> str:
+        return totp_code(self.totp_secret, at or utc_now())
+
+
+def write_accounts(root: Path, accounts: list[WebAccount]) -> Path:
+    path = root / ACCOUNTS_FILE
+    path.write_text(
+        json.dumps([asdict(a) for a in accounts], indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return path
+
+
+def read_accounts(path: Path) -> list[WebAccount]:
+    try:
+        entries: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ComityError(f"cannot read the demo's accounts from {path}: {exc}") from None
+    return [WebAccount(**entry) for entry in entries]
+
+
+def latest_accounts_file() -> Path:
+    """The accounts file of the most recently started demo in the temporary folder."""
+    found = sorted(
+        Path(tempfile.gettempdir()).glob(f"{DEMO_PREFIX}*/{ACCOUNTS_FILE}"),
+        key=lambda p: p.stat().st_mtime,
+    )
+    if not found:
+        raise ComityError(
+            "no running demo found: start `comity demo` first, or pass --workdir of the demo"
+        )
+    return found[-1]
+
+
+def find_account(accounts: list[WebAccount], username: str, participant: str = "") -> WebAccount:
+    matches = [
+        a
+        for a in accounts
+        if a.username == username and (not participant or a.participant == participant)
+    ]
+    if not matches:
+        known = ", ".join(f"{a.participant}/{a.username}" for a in accounts)
+        raise ComityError(f"no demo account {username!r}; the accounts are: {known}")
+    if len(matches) > 1:
+        raise ComityError(f"{username!r} exists on several nodes: pass --node")
+    return matches[0]
+
+
+def seconds_left_in_step(at: datetime | None = None) -> int:
+    now = at or utc_now()
+    return TOTP_STEP_SECONDS - int(now.timestamp()) % TOTP_STEP_SECONDS

@@ -1,0 +1,77 @@
+"""The demo's web accounts: created on a node with a password and a second factor that signs
+in, written to accounts.json, and `comity demo code USER` printing the current code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from comity.accounts import service as accounts
+from comity.cli.main import app
+from comity.demo.accounts import (
+    ACCOUNTS_FILE,
+    DEMO_PASSWORD,
+    WEB_ACCOUNTS,
+    find_account,
+    read_accounts,
+    write_accounts,
+)
+from comity.demo.run import Federation
+from comity.kit.clock import utc_now
+from comity.kit.db import transaction
+from comity.nodes.runtime import passphrase_of
+from tests.support import PASSPHRASE
+
+
+def test_a_demo_account_signs_in_with_the_password_and_its_code(tmp_path: Path) -> None:
+    fed = Federation(tmp_path, PASSPHRASE)
+    fed.init_node("XA")
+    made = fed.web_users("XA", WEB_ACCOUNTS["XA"])
+    assert [a.username for a in made] == [u for u, _ in WEB_ACCOUNTS["XA"]]
+    drafter = fed.nodes["XA"].accounts["xa-drafter"]
+    assert drafter.password == DEMO_PASSWORD
+    assert drafter.otpauth_uri.startswith("otpauth://totp/")
+    assert drafter.login_url == f"{fed.nodes['XA'].url}/login"
+    node = fed.open("XA")
+    try:
+        with transaction(node.sessions) as session:
+            outcome = accounts.login(
+                session,
+                node.settings,
+                passphrase_of(node.settings),
+                "xa-drafter",
+                DEMO_PASSWORD,
+                drafter.code(),
+                "test",
+            )
+            assert outcome.success is not None
+            assert set(accounts.get_user(session, "xa-drafter").roles) == {
+                "drafter",
+                "central-authority-officer",
+            }
+    finally:
+        node.close()
+
+
+def test_the_accounts_file_gives_the_current_code_on_the_command_line(tmp_path: Path) -> None:
+    fed = Federation(tmp_path, PASSPHRASE)
+    fed.init_node("XB")
+    fed.web_users("XB", WEB_ACCOUNTS["XB"])
+    path = write_accounts(tmp_path, fed.accounts)
+    assert path == tmp_path / ACCOUNTS_FILE
+    assert path.stat().st_mode & 0o077 == 0
+    loaded = read_accounts(path)
+    assert loaded == fed.accounts
+    duty = find_account(loaded, "xb-duty")
+
+    before = utc_now()
+    result = CliRunner().invoke(app, ["demo", "code", "--workdir", str(tmp_path), "xb-duty"])
+    after = utc_now()
+    assert result.exit_code == 0, result.output
+    printed = result.stdout.splitlines()[0]
+    assert printed in {duty.code(before), duty.code(after)}
+
+    unknown = CliRunner().invoke(app, ["demo", "code", "--workdir", str(tmp_path), "nobody"])
+    assert unknown.exit_code == 2
+    assert "xb-duty" in unknown.stderr
