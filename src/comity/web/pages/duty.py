@@ -1,0 +1,160 @@
+"""The 24/7 desk: who is on duty now (each in their own time zone), the urgent requests waiting
+for an acknowledgement with the time left, escalations highlighted, an Acknowledge button (the
+workflow's `acknowledge` act, which closes the assignment and stops the escalation), and the
+recent assignments and hand-offs. The live part refreshes itself with htmx every 15 seconds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from comity.audit import service as audit
+from comity.cases import permissions
+from comity.cases import service as cases
+from comity.documents.messages import KIND_TITLES
+from comity.duty import service as duty
+from comity.duty.api import ROSTER_ADMINS
+from comity.duty.models import DutyAssignment, RosterEntry
+from comity.kit.clock import utc_now
+from comity.kit.db import transaction
+from comity.kit.errors import ComityError
+from comity.protocol.acts import Act
+from comity.web.core import CheckedForm, PageUser, WebUser, node_of, render, require_roles
+from comity.web.i18n import N_
+
+router = APIRouter(include_in_schema=False)
+
+READ_ROLES = permissions.OFFICIALS | ROSTER_ADMINS
+RECENT = 30
+
+ROLE_LABELS = {
+    "officer": N_("Officer"),
+    "supervisor": N_("Supervisor"),
+    "central-authority": N_("Central authority"),
+}
+ASSIGNMENT_LABELS = {
+    "open": N_("Waiting for acknowledgement"),
+    "acknowledged": N_("Acknowledged"),
+    "escalated": N_("Escalated"),
+    "handed-off": N_("Handed off to the central authority"),
+}
+ASSIGNMENT_BADGES = {
+    "open": "expiring",
+    "acknowledged": "ok",
+    "escalated": "overdue",
+    "handed-off": "emergency",
+}
+
+
+@dataclass
+class Waiting:
+    assignment: DutyAssignment
+    kind: str
+    counterpart: str
+    state: str
+    escalated: bool
+    seconds_left: float
+
+
+def _desk(session: Any, now: datetime) -> dict[str, Any]:
+    people = duty.roster(session)
+    on_duty = [p for p in people if duty.on_duty(p, now)]
+    off_duty = [p for p in people if p not in on_duty]
+    everything = duty.assignments(session)
+    waiting = []
+    for a in everything:
+        if a.status != "open":
+            continue
+        case = cases.get_case(session, a.case_id)
+        waiting.append(
+            Waiting(
+                assignment=a,
+                kind=case.kind,
+                counterpart=case.counterpart,
+                state=case.state,
+                escalated=a.level > 1,
+                seconds_left=(a.ack_due_at - now).total_seconds(),
+            )
+        )
+    waiting.sort(key=lambda w: w.assignment.ack_due_at)
+    recent = sorted(everything, key=lambda a: a.assigned_at, reverse=True)[:RECENT]
+    return {
+        "on_duty": on_duty,
+        "off_duty": off_duty,
+        "waiting": waiting,
+        "recent": recent,
+        "handed_off": [a for a in recent if a.status == "handed-off"],
+    }
+
+
+def _local(entry: RosterEntry, now: datetime) -> str:
+    from zoneinfo import ZoneInfo
+
+    return now.astimezone(ZoneInfo(entry.timezone)).strftime("%H:%M")
+
+
+def _render(request: Request, user: WebUser, template: str) -> Response:
+    node = node_of(request)
+    now = utc_now()
+    with transaction(node.sessions) as session:
+        desk = _desk(session, now)
+        audit.record(session, "web:duty:read", user.username, waiting=len(desk["waiting"]))
+        return render(
+            request,
+            template,
+            user,
+            **desk,
+            local_time=lambda entry: _local(entry, now),
+            can_acknowledge=user.has(*permissions.ACT_ROLES[Act.ACKNOWLEDGE]),
+            KIND_TITLES=KIND_TITLES,
+            ROLE_LABELS=ROLE_LABELS,
+            ASSIGNMENT_LABELS=ASSIGNMENT_LABELS,
+            ASSIGNMENT_BADGES=ASSIGNMENT_BADGES,
+            acknowledged=request.query_params.get("acknowledged", ""),
+        )
+
+
+@router.get("/duty")
+def desk(request: Request, user: PageUser) -> Response:
+    require_roles(user, READ_ROLES, "the 24/7 desk")
+    return _render(request, user, "duty/desk.html")
+
+
+@router.get("/duty/live")
+def live(request: Request, user: PageUser) -> Response:
+    """The waiting requests alone, for the desk's htmx refresh every 15 seconds."""
+    require_roles(user, READ_ROLES, "the 24/7 desk")
+    return _render(request, user, "duty/live.html")
+
+
+@router.post("/duty/acknowledge")
+def acknowledge(request: Request, user: PageUser, form: CheckedForm) -> Response:
+    """Acknowledge an urgent request: the `acknowledge` act on it, sent to the requesting
+    party; the duty assignment closes and its escalation stops."""
+    require_roles(user, permissions.ACT_ROLES[Act.ACKNOWLEDGE], "acknowledging a request")
+    case_id = str(form.get("case_id", "")).strip()
+    note = str(form.get("note", "")).strip()[:4000]
+    if not case_id:
+        raise ComityError("name the request to acknowledge", field="case_id")
+    node = node_of(request)
+    try:
+        with transaction(node.sessions) as session:
+            cases.perform(session, node, case_id, Act.ACKNOWLEDGE, {"note": note}, user.username)
+    except ComityError as exc:
+        with transaction(node.sessions) as session:
+            audit.record(
+                session,
+                "cases:act:refused",
+                user.username,
+                case_id,
+                act=Act.ACKNOWLEDGE.value,
+                code=exc.code,
+                reason=exc.message[:500],
+            )
+        raise
+    return RedirectResponse(f"/duty?acknowledged={quote(case_id)}", status_code=303)
