@@ -1,0 +1,128 @@
+"""The inbox page over real HTTP: requests sorted by what is due next, with the emergency,
+near-expiry and overdue badges; filters; audited listing; every language, Arabic right-to-left."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from comity.audit.models import AuditEntry
+from comity.transport.app import create_app
+from comity.web.i18n import LANGUAGES
+from tests.accounts.conftest import add_person
+from tests.cases.conversation import act, create, days, frozen, pump
+from tests.support import LiveServer, World
+from tests.web.conftest import Browser
+
+ROW = re.compile(r'<tr data-test="inbox-row" data-case="([^"]+)">(.*?)</tr>', re.S)
+
+
+@pytest.fixture
+def xb(world: World) -> Iterator[Browser]:
+    """A browser on XB's node, served over real HTTP."""
+    with LiveServer(create_app(world.nodes["XB"])) as live:
+        made = Browser(live.url)
+        yield made
+        made.close()
+
+
+def submitted(world: World, kind: str, request: dict) -> str:
+    case_id = create(world, "XA", "XB", kind, request)
+    act(world, "XA", case_id, "submit")
+    pump(world)
+    return case_id
+
+
+def rows(html: str) -> list[tuple[str, str]]:
+    return ROW.findall(html)
+
+
+def test_inbox_sorts_by_due_next_and_shows_the_badges(world: World, xb: Browser) -> None:
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    with frozen(t0) as clock:
+        soon = submitted(
+            world,
+            "mla",
+            {
+                "instrument": "budapest",
+                "deadline": (t0 + days(10)).isoformat(),
+                "deadline_reasons": "trial date",
+            },
+        )
+        preservation = submitted(world, "preservation", {"instrument": "budapest"})
+        later = submitted(
+            world,
+            "mla",
+            {
+                "instrument": "budapest",
+                "deadline": (t0 + days(100)).isoformat(),
+                "deadline_reasons": "limitation period",
+            },
+        )
+        emergency = submitted(world, "emergency-disclosure", {"instrument": "budapest-p2"})
+        act(world, "XB", preservation, "acknowledge")
+        act(
+            world,
+            "XB",
+            preservation,
+            "accept",
+            preserved_until=(t0 + days(61)).date().isoformat(),
+        )
+        clock.advance(days(55))
+        officer = add_person(world.nodes["XB"], "amira", "central-authority-officer")
+        assert xb.sign_in(officer).status_code == 303
+        page = xb.get("/inbox")
+        assert page.status_code == 200, page.text
+        found = rows(page.text)
+        assert [case_id for case_id, _ in found] == [soon, preservation, later, emergency]
+        cells = dict(found)
+        assert 'data-test="badge-overdue"' in cells[soon]
+        assert "Overdue" in cells[soon]
+        assert 'data-test="badge-expiring"' in cells[preservation]
+        assert "Preservation near expiry" in cells[preservation]
+        assert 'data-test="badge-emergency"' in cells[emergency]
+        assert "Emergency" in cells[emergency]
+        assert "badge-" not in cells[later]
+        assert f'href="/requests/{soon}"' in cells[soon]
+        assert "Incoming" in cells[soon]
+        assert "<code>XA</code>" in cells[soon]
+        assert "4 requests" in page.text
+        assert " style=" not in page.text
+        assert "<script>" not in page.text
+
+        filtered = xb.get("/inbox?kind=preservation&direction=incoming")
+        assert [case_id for case_id, _ in rows(filtered.text)] == [preservation]
+        assert "1 request matches the filters." in filtered.text
+        assert rows(xb.get("/inbox?direction=outgoing").text) == []
+
+    with world.nodes["XB"].sessions() as session:
+        listed = session.execute(
+            select(AuditEntry).where(AuditEntry.tag == "cases:request:listed")
+        ).scalars()
+        assert any(e.actor == "amira" for e in listed)
+
+
+def test_inbox_needs_sign_in_and_a_reading_role(web_node, browser: Browser) -> None:  # type: ignore[no-untyped-def]
+    assert browser.get("/inbox").status_code == 303
+    auditor = add_person(web_node, "audrey", "auditor")
+    browser.sign_in(auditor)
+    refused = browser.get("/inbox")
+    assert refused.status_code == 403
+
+
+@pytest.mark.parametrize("lang", [code for code in LANGUAGES if code != "en"])
+def test_inbox_is_translated(world: World, xb: Browser, lang: str) -> None:
+    with frozen(datetime.now(UTC)):
+        submitted(world, "emergency-disclosure", {"instrument": "budapest-p2"})
+        officer = add_person(world.nodes["XB"], "amira", "duty-officer")
+        xb.sign_in(officer)
+        page = xb.get(f"/inbox?lang={lang}")
+    assert page.status_code == 200, page.text[:500]
+    assert f'<html lang="{lang}" dir="{LANGUAGES[lang].direction}">' in page.text
+    assert ('dir="rtl"' in page.text) == (lang == "ar")
+    assert ">Emergency<" not in page.text
+    assert 'data-test="badge-emergency"' in page.text
