@@ -204,3 +204,10 @@ def test_request_page_is_translated(world: World, xb: Browser, lang: str) -> Non
     assert f'<html lang="{lang}" dir="{LANGUAGES[lang].direction}">' in page.text
     assert ('dir="rtl"' in page.text) == (lang == "ar")
     assert "What you can do now" not in page.text
+
+
+def test_ground_titles_shown_are_those_of_the_law_data() -> None:
+    from comity.law.loader import get_law
+    from comity.web.pages.requests import GROUND_TITLES
+
+    assert {code: g.title for code, g in get_law().grounds.items()} == GROUND_TITLES
