@@ -110,9 +110,15 @@ def test_step_two_shows_the_party_profile_and_only_the_fields_of_the_kind(
     assert 'data-test="profile-instrument" data-value="budapest"' in page.text
     assert 'data-test="route-channel" data-value="24/7-contact"' in page.text
     assert 'data-test="profile-declaration"' in page.text, "XB's reservation under 29(4)"
+    other_basis = browser.get("/drafts/new?party=XB&kind=preservation&instrument=untoc")
+    assert "data_to_preserve" in field_names(other_basis.text), "an unusable basis is ignored"
     mla = browser.get("/drafts/new?party=XB&kind=mla")
     assert "assistance_sought" in field_names(mla.text)
     assert "data_to_preserve" not in field_names(mla.text)
+    assert 'id="instrument-form"' in mla.text, "Budapest and UNTOC both bind XA and XB"
+    untoc = browser.get("/drafts/new?party=XB&kind=mla&instrument=untoc")
+    assert 'data-test="route-instrument" data-value="untoc"' in untoc.text
+    assert 'name="instrument" value="untoc"' in untoc.text
 
 
 def test_a_missing_mandatory_element_shows_a_blocking_finding_with_its_citation(
@@ -141,6 +147,7 @@ def test_the_live_check_fragment_returns_the_findings_beside_their_fields(
     assert "<html" not in fragment.text
     assert 'id="findings-summary"' in fragment.text
     assert 'aria-live="polite"' in fragment.text
+    assert 'data-test="blocking-count"' in fragment.text
     assert 'id="f-necessity-findings" class="field-findings" hx-swap-oob="true"' in fragment.text
     found = findings(fragment.text)
     assert ("blocking", "necessity") in found

@@ -250,20 +250,24 @@ def _wizard(session: Session, us: str, party: str, kind: str, instrument: str | 
     on = service.today()
     profile = service.profile(session, us, party, on)
     directory = service.current_directory(session)
-    usable = [
-        a.instrument
-        for a in applicable_instruments(directory, us, party, on, kind)
-        if a.usable and kind in law.instruments[a.instrument].kinds
-    ]
+    try:
+        usable = [
+            a.instrument
+            for a in applicable_instruments(directory, us, party, on, kind)
+            if a.usable and kind in law.instruments[a.instrument].kinds
+        ]
+    except LawError:
+        usable = []
+    explicit = instrument if instrument in usable else None
     chosen: Route | None = None
     unavailable = ""
     try:
-        chosen = route(directory, us, party, kind, on, instrument or None)
+        chosen = route(directory, us, party, kind, on, explicit)
     except LawError as exc:
         unavailable = exc.message
-    name = (instrument or "") if instrument in usable else (chosen.instrument if chosen else "")
+    name = explicit or (chosen.instrument if chosen else "")
     fields = form_fields(kind, name) if name else []
-    accepted = [lang for lang in profile.languages]
+    accepted = list(profile.languages)
     if chosen is not None and chosen.channel == "provider-direct":
         addressee = next((p for p in directory.participants if p.id == chosen.to), None)
         if addressee is not None and addressee.languages:
@@ -272,7 +276,7 @@ def _wizard(session: Session, us: str, party: str, kind: str, instrument: str | 
         party=party,
         kind=kind,
         instrument=name,
-        explicit=bool(instrument) and instrument in usable,
+        explicit=explicit is not None,
         profile=profile,
         route=chosen,
         unavailable=unavailable,
@@ -411,7 +415,10 @@ def drafts_page(request: Request, user: PageUser) -> Response:
         drafts = service.list_drafts(session, officer)
         rows = []
         for draft in drafts:
-            blocking = sum(1 for f in service.findings(session, draft) if f.severity == "blocking")
+            blocking = 0
+            if draft.status == DraftStatus.DRAFT.value:
+                found = service.findings(session, draft)
+                blocking = sum(1 for f in found if f.severity == "blocking")
             rows.append(
                 {
                     "draft": draft,
@@ -498,7 +505,9 @@ def check_fragment(request: Request, user: PageUser, form: CheckedForm) -> Respo
         wizard = _wizard_of_form(session, node, form)
         document, _errors = _form_document(form, node.participant_id, wizard)
         found = _check(session, document, wizard)
-    return render(request, "drafts/_findings.html", user, oob=True, **_context(wizard, found, {}))
+    return render(
+        request, "drafts/_findings.html", user, **_context(wizard, found, {}, checked=True)
+    )
 
 
 @router.post("/drafts")
