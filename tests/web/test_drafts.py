@@ -312,3 +312,21 @@ def test_in_arabic_the_wizard_is_right_to_left_and_translated(
         "/drafts/check?lang=ar", data={"csrf": browser.csrf, **preservation_form(necessity=None)}
     )
     assert checked.status_code == 200, checked.text[:500]
+
+
+def test_the_conduct_titles_and_condition_texts_shown_match_the_law_data() -> None:
+    """The page translates these from its own catalog: a new category or condition in the
+    law data must be added there too, or the wizard would miss or fail on it."""
+    from comity.law import get_law
+    from comity.web.pages.drafts import CONDITIONS, CONDUCT_TITLES
+
+    law = get_law()
+    assert {c: item.title for c, item in law.conduct_categories.items()} == CONDUCT_TITLES
+    texts = {
+        element.condition_text
+        for instrument in law.instruments.values()
+        for rule in instrument.kinds.values()
+        for element in rule.all_elements
+        if element.condition_text
+    }
+    assert texts <= set(CONDITIONS)
