@@ -17,7 +17,7 @@ from comity.demo.accounts import (
     read_accounts,
     write_accounts,
 )
-from comity.demo.run import Federation
+from comity.demo.run import Federation, show_web_accounts
 from comity.kit.clock import utc_now
 from comity.kit.db import transaction
 from comity.nodes.runtime import passphrase_of
@@ -75,3 +75,19 @@ def test_the_accounts_file_gives_the_current_code_on_the_command_line(tmp_path: 
     unknown = CliRunner().invoke(app, ["demo", "code", "--workdir", str(tmp_path), "nobody"])
     assert unknown.exit_code == 2
     assert "xb-duty" in unknown.stderr
+
+
+def test_the_demo_tells_where_to_sign_in_and_as_whom(tmp_path: Path) -> None:
+    fed = Federation(tmp_path, PASSPHRASE)
+    fed.init_node("XD")
+    fed.web_users("XD", WEB_ACCOUNTS["XD"])
+    said: list[str] = []
+    show_web_accounts(fed, tmp_path, str(tmp_path), said.append)
+    text = "\n".join(said)
+    assert f"{fed.nodes['XD'].url}/login" in text
+    assert repr(DEMO_PASSWORD) in text
+    for account in fed.accounts:
+        assert account.username in text
+        assert account.totp_secret in text
+        assert account.otpauth_uri in text
+    assert f"demo code --workdir {tmp_path} USER" in text

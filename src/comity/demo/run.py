@@ -664,15 +664,17 @@ def show_web_accounts(
     """Where to open the web interface and whom to sign in as."""
     say("")
     say("web interface — open a node's sign-in page in a browser:")
-    for participant in WEB_ACCOUNTS:
-        say(f"  {participant:<4} {fed.nodes[participant].url}/login")
+    for node in fed.nodes.values():
+        if node.accounts:
+            say(f"  {node.participant:<4} {node.url}/login")
     say(f"accounts (password for all: {DEMO_PASSWORD!r}; also in {root / 'accounts.json'}):")
     for account in fed.accounts:
         say(f"  {account.participant:<4} {account.username:<15} {', '.join(account.roles)}")
         say(f"       TOTP secret {account.totp_secret}  {account.otpauth_uri}")
     where = f" --workdir {root}" if workdir else ""
+    command = Path(sys.executable).parent / "comity"
     say("the six-digit code: add the secret (or the otpauth URI) to an authenticator app, or run")
-    say(f"  comity demo code{where} USER        (e.g. comity demo code{where} xa-drafter)")
+    say(f"  {command} demo code{where} USER    (e.g. USER = xa-drafter; a code works once)")
 
 
 def _has_directory(fed: Federation, participant: str) -> bool:
