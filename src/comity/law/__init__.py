@@ -15,6 +15,7 @@ from comity.law.errors import (
     UnknownParty,
 )
 from comity.law.evaluator import (
+    FINDING_CODES,
     ApplicableInstrument,
     DeclarationView,
     Finding,
@@ -25,6 +26,7 @@ from comity.law.evaluator import (
     check_postponement_grounds,
     check_refusal_grounds,
     check_request,
+    error_finding,
     party_profile,
     required_elements,
     route,
@@ -34,6 +36,7 @@ from comity.law.schemas import request_schema
 from comity.law.timing import Deadline, deadlines, preservation_minimum_days
 
 __all__ = [
+    "FINDING_CODES",
     "ApplicableInstrument",
     "Deadline",
     "DeclarationView",
@@ -55,6 +58,7 @@ __all__ = [
     "check_refusal_grounds",
     "check_request",
     "deadlines",
+    "error_finding",
     "get_law",
     "load_law",
     "party_profile",

@@ -5,11 +5,13 @@ refusal ground is allowed. No I/O beyond the cached law data; no database.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from comity.directory.document import Contact, Directory, Participant, Role
+from comity.kit.errors import ComityError
 from comity.law.errors import LawError, RefusalGroundNotAllowed, UnknownParty
 from comity.law.loader import get_law
 from comity.law.model import Element, GroundsRule, Instrument, KindRule, Law, Severity
@@ -32,6 +34,7 @@ from comity.law.routing import (
 )
 
 __all__ = [
+    "FINDING_CODES",
     "ApplicableInstrument",
     "DeclarationView",
     "Finding",
@@ -42,22 +45,68 @@ __all__ = [
     "check_postponement_grounds",
     "check_refusal_grounds",
     "check_request",
+    "error_finding",
     "party_profile",
     "required_elements",
     "route",
 ]
 
 
+#: The stable codes of findings. `message` is the evaluator's English sentence (API, CLI);
+#: a page in another language picks its own sentence by `code` and fills it from `params`.
+FINDING_CODES: frozenset[str] = frozenset(
+    {
+        "missing-element",  # an element not given; params: field, label, condition
+        "must-be-true",  # an undertaking not confirmed; params: field, label, condition
+        "mistyped",  # a field of the wrong JSON type; params: field, expected
+        "language-missing",  # params: party, party_name, languages (accepted)
+        "no-languages-notified",  # params: party, party_name
+        "language-not-accepted",  # params: party, party_name, languages, language
+        "unknown-conduct",  # params: conduct (the unknown codes)
+        "conduct-missing",  # dual criminality needs the conduct; no params
+        "conduct-not-declared",  # the party declared no offence coverage; party, party_name
+        "dual-criminality",  # params: party, party_name, conduct (codes), titles
+        "declaration-not-modelled",  # params: party, party_name, type, instrument, article,
+        #                              effect
+        "declaration-effect",  # params: party, party_name, type, effect (code), effect_text
+        "treaty-displaces",  # params: treaty, instrument
+        "law-error",  # the law cannot answer as asked; params: error (its code), field
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """Something the drafter must fix (`blocking`), should look at (`warning`) or may want to
-    know (`note`), about one field of the request, with the article it comes from."""
+    know (`note`), about one field of the request, with the article it comes from.
+
+    `code` (one of `FINDING_CODES`) and `params` (the values in the sentence: field and label,
+    party, languages, conduct codes, ...) let a page say the same in the reader's language;
+    `message` is the English sentence."""
 
     severity: Severity
     element: str
     message: str
     citation: str
     verified: bool = False
+    code: str = "law-error"
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+
+def error_finding(exc: ComityError, element: str = "request") -> Finding:
+    """A blocking finding for an error the law raises about the request as a whole (an
+    instrument not in force, an unknown party), so that a draft can still be saved."""
+    where = str(exc.details.get("field") or element)
+    details = {k: v for k, v in exc.details.items() if isinstance(v, str | int | None)}
+    return Finding(
+        "blocking",
+        where,
+        exc.message,
+        str(exc.details.get("article") or ""),
+        False,
+        "law-error",
+        {**details, "error": exc.code, "field": where},
+    )
 
 
 def _rule(law: Law, kind: str, instrument: str) -> tuple[Instrument, KindRule]:
@@ -93,6 +142,10 @@ def _name(party: Participant) -> str:
     return f"{party.name} ({party.id})"
 
 
+def _party(party: Participant) -> dict[str, str]:
+    return {"party": party.id, "party_name": party.name}
+
+
 def _effects_in_force(law: Law, state: Participant, inst: str, kind: str, on: date) -> list[str]:
     codes = []
     for declaration in declarations_in_force(state, on):
@@ -116,6 +169,11 @@ def _check_elements(
             continue
         value = request.get(element.field)
         where = f" ({element.condition_text})" if element.condition_text else ""
+        params = {
+            "field": element.field,
+            "label": element.label,
+            "condition": element.condition_text or "",
+        }
         if _missing(value):
             verb = {"blocking": "Missing", "warning": "Should be given", "note": "Not given"}
             findings.append(
@@ -125,6 +183,8 @@ def _check_elements(
                     f"{verb[element.severity]}: {element.label}{where}. Fill in '{element.field}'.",
                     element.citation,
                     element.verified,
+                    "missing-element",
+                    params,
                 )
             )
         elif element.condition in {"must-be-true", "if-host-requires-notification"} and (
@@ -137,6 +197,8 @@ def _check_elements(
                     f"{element.label}{where}: '{element.field}' must be true.",
                     element.citation,
                     element.verified,
+                    "must-be-true",
+                    params,
                 )
             )
 
@@ -157,6 +219,8 @@ def _check_language(
                 f"Missing: the language of the request.{hint} Fill in 'language'.",
                 cite,
                 verified,
+                "language-missing",
+                {**_party(addressee), "languages": list(addressee.languages)},
             )
         )
     elif not addressee.languages:
@@ -167,6 +231,8 @@ def _check_language(
                 f"{_name(addressee)} has notified no accepted languages; check before sending.",
                 cite,
                 verified,
+                "no-languages-notified",
+                _party(addressee),
             )
         )
     elif language not in addressee.languages:
@@ -178,6 +244,12 @@ def _check_language(
                 "translate the request.",
                 cite,
                 verified,
+                "language-not-accepted",
+                {
+                    **_party(addressee),
+                    "languages": list(addressee.languages),
+                    "language": str(language),
+                },
             )
         )
 
@@ -206,6 +278,8 @@ def _check_dual_criminality(
                 "(dual criminality compares conduct, not offence names).",
                 "budapest 25(5)",
                 True,
+                "unknown-conduct",
+                {"conduct": [str(c) for c in unknown]},
             )
         )
     if dual.rule == "not-required":
@@ -231,6 +305,8 @@ def _check_dual_criminality(
                 "Give the conduct categories ('conduct') so dual criminality can be checked.",
                 dual.citation,
                 dual.verified,
+                "conduct-missing",
+                {},
             )
         )
         return
@@ -243,6 +319,8 @@ def _check_dual_criminality(
                 "dual criminality cannot be checked.",
                 dual.citation,
                 dual.verified,
+                "conduct-not-declared",
+                _party(state),
             )
         )
         return
@@ -259,6 +337,12 @@ def _check_dual_criminality(
                 "for absence of dual criminality.",
                 cite,
                 dual.verified,
+                "dual-criminality",
+                {
+                    **_party(state),
+                    "conduct": uncovered,
+                    "titles": [law.conduct_categories[c].title for c in uncovered],
+                },
             )
         )
 
@@ -285,6 +369,15 @@ def _check_declarations(
                         f" {declaration.article} ('{declaration.effect}') that comity does not "
                         "know how to apply; check it by hand.",
                         f"{declaration.instrument} {declaration.article}",
+                        False,
+                        "declaration-not-modelled",
+                        {
+                            **_party(state),
+                            "type": declaration.type,
+                            "instrument": declaration.instrument,
+                            "article": declaration.article,
+                            "effect": declaration.effect,
+                        },
                     )
                 )
             continue
@@ -308,7 +401,23 @@ def _check_declarations(
         else:
             hit = False
         if hit:
-            out.append(Finding(action.severity, element, text, effect.citation, effect.verified))
+            params = {
+                **_party(state),
+                "type": effect.type,
+                "effect": effect.code,
+                "effect_text": effect.effect_text,
+            }
+            out.append(
+                Finding(
+                    action.severity,
+                    element,
+                    text,
+                    effect.citation,
+                    effect.verified,
+                    "declaration-effect",
+                    params,
+                )
+            )
 
 
 def check_request(directory: Directory, request: dict[str, Any], on: date) -> list[Finding]:
@@ -332,8 +441,7 @@ def check_request(directory: Directory, request: dict[str, Any], on: date) -> li
     if explicit is None:
         candidates = [c for c in candidates if c.usable]
         if not candidates:
-            error = no_instrument_error(law, kind, requesting, requested)
-            return [Finding("blocking", "instrument", error.message, "", False)]
+            return [error_finding(no_instrument_error(law, kind, requesting, requested))]
     chosen = candidates[0]
     if chosen.displaced_by:
         findings.append(
@@ -344,6 +452,8 @@ def check_request(directory: Directory, request: dict[str, Any], on: date) -> li
                 f"the general procedure of {chosen.instrument}.",
                 chosen.displacement_citation or "",
                 law.instruments[chosen.instrument].kinds[kind].verified,
+                "treaty-displaces",
+                {"treaty": chosen.displaced_by, "instrument": chosen.instrument},
             )
         )
     inst, rule = _rule(law, kind, chosen.instrument)

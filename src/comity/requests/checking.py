@@ -164,6 +164,8 @@ def check(directory: Directory, document: dict[str, Any], on: date) -> Check:
                     f"'{name}' must be {_TYPE_NAMES[rule.type]}, not {got}.",
                     rule.citation,
                     rule.verified,
+                    "mistyped",
+                    {"field": name, "expected": rule.type},
                 )
             )
     checked = document

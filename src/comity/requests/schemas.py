@@ -19,6 +19,10 @@ class FindingView(BaseModel):
     message: str
     citation: str = Field(description="The article the finding comes from")
     verified: bool
+    code: str = Field(description="Stable code of the finding (see comity.law.FINDING_CODES)")
+    params: dict[str, Any] = Field(
+        description="The values in the message (field, label, party, languages, conduct, ...)"
+    )
 
     @classmethod
     def of(cls, finding: Finding) -> FindingView:
@@ -28,6 +32,8 @@ class FindingView(BaseModel):
             message=finding.message,
             citation=finding.citation,
             verified=finding.verified,
+            code=finding.code,
+            params=dict(finding.params),
         )
 
 

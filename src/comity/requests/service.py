@@ -20,7 +20,7 @@ from comity.cases.permissions import require_any
 from comity.directory import service as directory_service
 from comity.directory.document import Directory
 from comity.kit.clock import utc_now
-from comity.law import Finding, LawError, party_profile, route
+from comity.law import Finding, LawError, error_finding, party_profile, route
 from comity.law.loader import get_law
 from comity.law.parties import participant
 from comity.law.routing import kind_of
@@ -73,9 +73,7 @@ def findings(session: Session, draft: RequestDraft, on: date | None = None) -> l
     try:
         return checking.check(current_directory(session), draft.document, on or today()).findings
     except (LawError, MalformedRequest) as exc:
-        field = str(exc.details.get("field") or "request")
-        article = str(exc.details.get("article") or "")
-        return [Finding("blocking", field, exc.message, article)]
+        return [error_finding(exc)]
 
 
 def _consistent(
