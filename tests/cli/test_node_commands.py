@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
+from comity.audit.service import entries
+from comity.cli.common import node_for
 from comity.cli.main import app
 
 runner = CliRunner()
@@ -100,8 +102,9 @@ def test_private_key_backup_and_messages_export(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "proof" / "index.json").read_text()) == []
 
 
-def test_key_rotation_from_the_command_line(tmp_path: Path) -> None:
+def test_key_rotation_from_the_command_line(tmp_path: Path, monkeypatch) -> None:
     xa = init(tmp_path, "XA", 18730)
+    monkeypatch.setenv("USER", "olga")
     code, output = invoke("node", "keys", "rotate", "--use", "sig", "--home", str(xa))
     assert code == 0, output
     keys = json.loads(invoke("node", "keys", "export", "--public", "--home", str(xa))[1])["keys"]
@@ -109,6 +112,12 @@ def test_key_rotation_from_the_command_line(tmp_path: Path) -> None:
     assert len(signing) == 2
     assert "valid_until" in signing[0]
     assert "valid_until" not in signing[1]
+    node = node_for(xa)
+    try:
+        with node.sessions() as session:
+            assert [e.actor for e in entries(session, "node:keys:rotated")] == ["olga"]
+    finally:
+        node.close()
 
 
 def test_node_without_passphrase_says_what_to_set(tmp_path: Path, monkeypatch) -> None:

@@ -65,7 +65,7 @@ def test_rotated_key_still_verifies_messages_signed_before_rotation(
     old_message = seal(header, {"a": 1}, old_key, recipient)
 
     with transaction(node.sessions) as session:
-        service.rotate_key(session, "XA", "sig", PASSPHRASE)
+        service.rotate_key(session, "XA", "sig", PASSPHRASE, "olga")
     node.reload_keys()
     assert node.keyring.signing_key().kid != old_key.kid
     with node.sessions() as session:

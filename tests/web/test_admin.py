@@ -156,8 +156,19 @@ def test_key_rotation_needs_confirmation_and_retires_the_old_key(
         assert retired is not None
         assert retired.retired_at is not None
     assert web_node.keyring.signing_key().kid != old
-    assert "node:keys:rotated" in tags(web_node, "node:keys:")
-    assert "web:keys:rotated" in tags(web_node, "web:keys:")
+
+
+def test_key_rotation_is_audited_once_as_done_by_the_signed_in_administrator(
+    web_node: Node, admin: Browser
+) -> None:
+    admin.get("/admin/keys")
+    assert admin.post("/admin/keys", {"use": "enc", "confirm": "yes"}).status_code == 303
+    with web_node.sessions() as session:
+        rotated = entries(session, "node:keys:rotated")
+        assert [(e.actor, e.subject) for e in rotated] == [
+            ("ada", web_node.keyring.current_encryption_key().kid)
+        ]
+        assert not entries(session, "web:keys:")
 
 
 def upload(admin: Browser, content: bytes) -> object:

@@ -133,6 +133,7 @@ def keys_rotate(
             node.participant_id,
             "sig" if use == "sig" else "enc",
             passphrase_of(node.settings),
+            os.environ.get("USER", "admin"),
         )
     typer.echo(f"new {use} key {new.kid}; the old one is retired but still verifies old messages")
 

@@ -80,10 +80,13 @@ def _add_key(
     return row
 
 
-def rotate_key(session: Session, participant_id: str, use: KeyUse, passphrase: str) -> NodeKey:
-    """Retire the current key of `use` and make a new one. The retired key stays in the
-    keyring (to open and verify old messages) and should stay in the directory with
-    `valid_until` set to its retirement time."""
+def rotate_key(
+    session: Session, participant_id: str, use: KeyUse, passphrase: str, actor: str
+) -> NodeKey:
+    """Retire the current key of `use` and make a new one, audited as done by `actor` (the
+    signed-in administrator, or the operating-system user of the command line). The retired
+    key stays in the keyring (to open and verify old messages) and should stay in the
+    directory with `valid_until` set to its retirement time."""
     now = utc_now()
     current = session.execute(
         select(NodeKey).where(
@@ -95,7 +98,7 @@ def rotate_key(session: Session, participant_id: str, use: KeyUse, passphrase: s
         row.retired_at = now
         retired.append(row.kid)
     new = _add_key(session, use, participant_id, passphrase)
-    audit.record(session, "node:keys:rotated", "administrator", new.kid, retired=retired, use=use)
+    audit.record(session, "node:keys:rotated", actor, new.kid, retired=retired, use=use)
     return new
 
 

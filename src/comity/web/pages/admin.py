@@ -17,7 +17,6 @@ from starlette.datastructures import UploadFile
 
 from comity.accounts import service as accounts
 from comity.accounts.roles import ROLES
-from comity.audit import service as audit
 from comity.directory import service as directory_service
 from comity.duty import service as duty
 from comity.duty.models import ROSTER_ROLES
@@ -351,13 +350,13 @@ def rotate_key(request: Request, user: PageUser, form: CheckedForm) -> Response:
         )
     node = node_of(request)
     with transaction(node.sessions) as session:
-        new = node_service.rotate_key(
+        node_service.rotate_key(
             session,
             node.participant_id,
             "sig" if use == "sig" else "enc",
             passphrase_of(node.settings),
+            user.username,
         )
-        audit.record(session, "web:keys:rotated", user.username, new.kid, use=use)
     node.reload_keys()
     return RedirectResponse(f"/admin/keys?rotated={use}", status_code=303)
 
