@@ -44,7 +44,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 #: Generous: two shared cores, several node processes and a browser.
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 60_000
 ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 LANGS = ("ar", "zh", "en", "fr", "ru", "es")
@@ -138,6 +138,7 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserFede
             )
         fed.token("XA", "xa-duty", ["duty-officer"])
         fed.token("XA", "xa-drafter", ["central-authority-officer"])
+        fed.token("XA", "xa-screens", ["administrator"])
         fed.token("XB", "xb-duty", ["duty-officer"])
         fed.token("XD", "xd-admin", ["administrator"])
         fed.token("XD", "xd-duty-1", ["duty-officer"])

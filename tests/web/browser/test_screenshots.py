@@ -3,7 +3,7 @@ artifacts/screenshots/<lang>/<page>.png; a page with a string left untranslated 
 
 The pages show real content: before the screenshots, the nodes' APIs are used to leave a draft
 awaiting approval, a preservation request acknowledged and accepted by XB, and an evidence
-package sealed on XB and verified on XA."""
+package sealed on XB and verified on XA, and an urgent request from XB on XA's 24/7 desk."""
 
 from __future__ import annotations
 
@@ -95,6 +95,22 @@ def seeded(federation: BrowserFederation) -> Seeded:
         ),
         180,
         "XA did not verify the evidence package",
+    )
+
+    # XA's 24/7 desk: an officer on duty, and a preservation request from XB waiting for them.
+    admin = officer(federation, "XA", "xa-screens")
+    admin.call(
+        "PUT",
+        "/v1/duty/roster/xa-duty",
+        json={"rank": 1, "role": "officer", "timezone": "Europe/Paris"},
+    )
+    incoming = {**document, "requesting_party": "XB", "requested_party": "XA"}
+    urgent = xb.create("preservation", "XA", incoming)["id"]
+    xb.act(urgent, "submit")
+    wait_until(
+        lambda: admin.call("GET", f"/v1/duty/assignments?case_id={urgent}"),
+        120,
+        "XA's desk did not get the urgent request",
     )
     return Seeded(draft["id"], case_id, package["id"])
 
