@@ -124,3 +124,34 @@ def test_language_switch_is_kept_for_the_user(web_node: Node, browser: Browser) 
     browser.http.cookies.delete("comity_lang")
     page = browser.get("/preferences")
     assert 'lang="ar" dir="rtl"' in page.text
+
+
+def test_a_value_passed_through_gettext_is_escaped() -> None:
+    """Newstyle gettext marks its result safe; a label from data must still not inject HTML."""
+    from comity.web.core import environment
+
+    template = environment("en").from_string('{{ _(label) }} {{ _("Due %(x)s", x=value) }}')
+    page = template.render(label="<img src=x onerror=alert(1)>", value="<b>soon</b>")
+    assert "<img" not in page
+    assert "<b>" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;b&gt;soon&lt;/b&gt;" in page
+
+
+def test_a_confirmation_in_the_url_is_shown_only_with_our_signature() -> None:
+    from starlette.requests import Request
+
+    from comity.web.core import WebUser, flash_query, flash_value
+
+    user = WebUser("amira", "Amira", frozenset(), "en", "UTC", session_secret="cms_secret")
+    other = WebUser("amira", "Amira", frozenset(), "en", "UTC", session_secret="cms_other")
+
+    def request(query: str) -> Request:
+        return Request({"type": "http", "query_string": query.encode(), "headers": []})
+
+    signed = flash_query(user, "done", "acknowledge")
+    assert flash_value(request(signed), user, "done") == "acknowledge"
+    assert flash_value(request("done=acknowledge"), user, "done") == ""
+    assert flash_value(request(signed), other, "done") == ""
+    forged = signed.replace("acknowledge", "execute")
+    assert flash_value(request(forged), user, "done") == ""

@@ -24,6 +24,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 from starlette.datastructures import FormData
 
 from comity.accounts import service as accounts
@@ -71,6 +72,29 @@ class WebUser:
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))
+
+
+def flash_signature(user: WebUser, value: str) -> str:
+    """A short MAC over a confirmation shown after a redirect (`?done=acknowledge&sig=...`), so
+    a crafted link cannot make a page say that something happened."""
+    key = hashlib.sha256(("flash:" + user.session_secret).encode()).digest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def flash_query(user: WebUser, name: str, value: str) -> str:
+    """`name=value&sig=...` for a redirect URL; read back with `flash_value`."""
+    from urllib.parse import urlencode
+
+    return urlencode({name: value, "sig": flash_signature(user, f"{name}={value}")})
+
+
+def flash_value(request: Request, user: WebUser, name: str) -> str:
+    """The confirmation `name` of this page's URL if its signature is ours, else ''."""
+    value = request.query_params.get(name, "")
+    sig = request.query_params.get("sig", "")
+    if value and sig and hmac.compare_digest(sig, flash_signature(user, f"{name}={value}")):
+        return value
+    return ""
 
 
 def csrf_for(secret: str) -> str:
@@ -169,7 +193,18 @@ def environment(lang: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    translations = i18n.translations(lang)
+
+    # Messages are plain text, never HTML: escape what gettext returns, so that a value passed
+    # through `_()` (a label from data, say) can never inject markup; newstyle gettext marks
+    # its result safe and escapes only the `%(...)s` values.
+    def gettext(message: str) -> str:
+        return escape(translations.gettext(message))
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return escape(translations.ngettext(singular, plural, n))
+
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["LANGUAGES"] = i18n.LANGUAGES
     env.filters["urlquote"] = lambda value: quote(str(value), safe="")
     return env
