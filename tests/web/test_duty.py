@@ -156,3 +156,17 @@ def test_the_desk_in_every_language(desk: Desk) -> None:
         assert browser.get(f"/duty/live?lang={lang}").status_code == 200
     assert " style=" not in page.text
     assert "<script>" not in page.text
+
+
+def test_an_htmx_refresh_after_the_session_ended_loads_the_sign_in_page(
+    browser: Browser,
+) -> None:
+    """htmx would paste a 303's sign-in page into the desk: it is told to go there instead."""
+    hx = {"HX-Request": "true", "HX-Current-URL": "http://127.0.0.1/duty?lang=fr"}
+    polled = browser.get("/duty/live", headers=hx)
+    assert polled.status_code == 204
+    assert polled.headers["HX-Redirect"] == "/login?next=/duty%3Flang%3Dfr"
+    assert polled.text == ""
+    # A plain request still gets the redirect.
+    plain = browser.get("/duty/live")
+    assert (plain.status_code, plain.headers["location"]) == (303, "/login?next=/duty/live")

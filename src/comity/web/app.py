@@ -7,7 +7,7 @@ import importlib
 import logging
 import pkgutil
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from comity.kit.errors import ComityError
 from comity.web import pages
-from comity.web.core import LoginRequired, current_user, render
+from comity.web.core import LoginRequired, current_user, render, safe_next
 from comity.web.i18n import MissingTranslation
 
 log = logging.getLogger("comity.web")
@@ -30,7 +30,7 @@ CONTENT_SECURITY_POLICY = (
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
@@ -112,7 +112,16 @@ def mount(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)
-    async def login_required(_request: Request, exc: LoginRequired) -> Response:
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.headers.get("hx-request") == "true":
+            # An htmx request (the desk's refresh) would paste the sign-in page into the page
+            # it updates: tell htmx to load the sign-in page instead, back to the page shown.
+            shown = urlsplit(request.headers.get("hx-current-url", ""))
+            back = safe_next(
+                (shown.path + (f"?{shown.query}" if shown.query else "")) or exc.next_path
+            )
+            target = f"/login?next={quote(back, safe='/')}"
+            return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
 
     @app.exception_handler(MissingTranslation)
