@@ -61,17 +61,9 @@ def build(world: World) -> dict[str, str]:
     return made
 
 
-def test_emergency_kinds_come_from_the_law_data() -> None:
-    kinds = inbox.emergency_kinds()
-    assert {"emergency-disclosure", "emergency-mla"} <= kinds
-    assert "mla" not in kinds
-    assert "preservation" not in kinds
-    for kind in kinds:
-        assert any(
-            inbox.EMERGENCY_ELEMENT in {e.field for e in rule.kinds[kind].all_elements}
-            for rule in get_law().instruments.values()
-            if kind in rule.kinds
-        )
+def test_emergency_kinds_are_those_the_law_data_marks_emergency() -> None:
+    marked = {k.id for k in get_law().kinds.values() if k.emergency}
+    assert inbox.emergency_kinds() == marked == {"emergency-disclosure", "emergency-mla"}
 
 
 def test_inbox_sorts_by_due_next_and_marks_what_must_not_be_missed(world: World) -> None:

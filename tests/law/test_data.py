@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from comity.law import LawDataInvalid, get_law, load_law
+from comity.law import LawDataInvalid, emergency_kinds, get_law, load_law, request_schema
 from comity.law.loader import DATA_DIR, SCHEMA_PATH, generate_schema
 
 EXPECTED_INSTRUMENTS = {
@@ -70,6 +70,35 @@ def test_draft_uncc_preservation_period_is_unverified_and_quotes_the_seed() -> N
     assert "90" in rule.source_text
 
 
+def test_emergency_kinds_are_marked_in_the_data_with_their_article() -> None:
+    law = get_law()
+    assert emergency_kinds() == {"emergency-disclosure", "emergency-mla"}
+    for kind in emergency_kinds():
+        basis = law.kinds[kind].emergency_basis
+        assert basis is not None
+        assert basis.citation.startswith("budapest-p2 ")
+
+
+def test_every_kind_whose_request_must_state_the_emergency_is_marked_emergency() -> None:
+    """The instruments require the facts showing the emergency (budapest-p2 9(3)(e), 10(2)):
+    such a kind must be marked, or the inbox and the 24/7 desk would treat it as ordinary."""
+    law = get_law()
+    stating = {
+        kind
+        for instrument in law.instruments.values()
+        for kind, rule in instrument.kinds.items()
+        if "emergency_facts" in {e.field for e in rule.all_elements}
+    }
+    assert stating == emergency_kinds()
+
+
+def test_the_request_schema_says_whether_a_kind_is_an_emergency() -> None:
+    urgent = request_schema("emergency-mla")
+    assert urgent["x-emergency"] is True
+    assert urgent["x-emergency-citation"].startswith("budapest-p2 10(1)")
+    assert request_schema("mla")["x-emergency"] is False
+
+
 def _copy_data(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(DATA_DIR, target)
@@ -109,3 +138,16 @@ def test_an_unknown_ground_reference_names_file_and_line(tmp_path: Path) -> None
         "no-such-ground"
         in text.replace("ground: domestic-law-bar", "ground: no-such-ground").splitlines()[line - 1]
     )
+
+
+def test_an_emergency_kind_without_its_article_names_file_and_line(tmp_path: Path) -> None:
+    data = _copy_data(tmp_path)
+    path = data / "kinds.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if "emergency_basis:" not in line]
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    with pytest.raises(LawDataInvalid) as caught:
+        load_law(sorted(data.glob("*.yaml")))
+    line = caught.value.details["line"]
+    assert "emergency: true" in kept[line - 1]
+    assert "emergency_basis" in caught.value.message

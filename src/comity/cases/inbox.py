@@ -32,10 +32,6 @@ DIRECTIONS = (INCOMING, OUTGOING)
 DUE_DEADLINE = "deadline"
 DUE_EXPIRY = "preservation-expiry"
 
-#: The element of the law data that makes a request an emergency one: the instruments require
-#: the facts showing the emergency (e.g. budapest-p2 9(3)(e), 10(2)).
-EMERGENCY_ELEMENT = "emergency_facts"
-
 #: Timers that are not deadlines of the request itself (mail delivery and the like).
 NOT_DEADLINES = frozenset({"notification-email"})
 
@@ -52,15 +48,10 @@ ANSWER_ACTS = frozenset(
 
 @cache
 def emergency_kinds() -> frozenset[str]:
-    """Kinds for which some instrument requires the facts showing the emergency."""
-    from comity.law.loader import get_law
+    """Kinds the law data marks `emergency: true` (e.g. budapest-p2 9 and 10)."""
+    from comity.law import emergency_kinds as marked
 
-    found: set[str] = set()
-    for instrument in get_law().instruments.values():
-        for kind, rule in instrument.kinds.items():
-            if any(e.field == EMERGENCY_ELEMENT for e in rule.all_elements):
-                found.add(kind)
-    return frozenset(found)
+    return marked()
 
 
 def direction_of(case: Case) -> str:

@@ -32,7 +32,7 @@ from comity.law.evaluator import (
     route,
 )
 from comity.law.loader import get_law, load_law
-from comity.law.schemas import request_schema
+from comity.law.schemas import emergency_kinds, request_schema
 from comity.law.timing import Deadline, deadlines, preservation_minimum_days
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "check_refusal_grounds",
     "check_request",
     "deadlines",
+    "emergency_kinds",
     "error_finding",
     "get_law",
     "load_law",

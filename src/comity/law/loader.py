@@ -154,6 +154,15 @@ def _cross_check(files: list[tuple[_File, LawFile]], law: Law) -> None:
                         ["declaration_effects", i, "kinds", j], f"unknown request kind {kind_id!r}"
                     )
         for i, kind in enumerate(content.kinds):
+            if kind.emergency and kind.emergency_basis is None:
+                raise file.fail(
+                    ["kinds", i, "emergency"],
+                    "an emergency kind needs 'emergency_basis' with the article's citation",
+                )
+            if kind.emergency_basis is not None and not kind.emergency:
+                raise file.fail(
+                    ["kinds", i, "emergency_basis"], "'emergency_basis' without 'emergency: true'"
+                )
             if kind.fallback_kind and kind.fallback_kind not in law.kinds:
                 raise file.fail(
                     ["kinds", i, "fallback_kind"], f"unknown request kind {kind.fallback_kind!r}"

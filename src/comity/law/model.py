@@ -121,6 +121,14 @@ class Kind(_Law):
     description: str
     target: Literal["state", "provider", "either"] = "state"
     fallback_kind: str | None = None
+    emergency: bool = Field(
+        default=False,
+        description="Urgent by nature (a risk to life or safety): the inbox marks it and the "
+        "24/7 desk takes it; `emergency_basis` cites the article",
+    )
+    emergency_basis: Cited | None = Field(
+        default=None, description="The article that makes the kind an emergency one"
+    )
 
 
 class Ground(_Law):

@@ -8,7 +8,21 @@ from functools import lru_cache
 from typing import Any
 
 from comity.law.loader import get_law
+from comity.law.model import Kind
 from comity.law.routing import kind_of
+
+
+def emergency_kinds() -> frozenset[str]:
+    """The request kinds the law data marks as emergencies (`emergency: true`)."""
+    return frozenset(k.id for k in get_law().kinds.values() if k.emergency)
+
+
+def _emergency(kind: Kind) -> dict[str, Any]:
+    """Annotations telling a client whether the kind is an emergency one, and why."""
+    if kind.emergency_basis is None:
+        return {"x-emergency": False}
+    return {"x-emergency": True, "x-emergency-citation": kind.emergency_basis.citation}
+
 
 _BOOLEAN_CONDITIONS = {"must-be-true", "if-host-requires-notification"}
 _LIST_FIELDS = {"data_categories", "measures", "conduct"}
@@ -54,6 +68,7 @@ def _schema(kind: str) -> dict[str, Any]:
         "$id": f"https://comity.example/schemas/requests/{kind}.schema.json",
         "title": law.kinds[kind].title,
         "description": law.kinds[kind].description,
+        **_emergency(law.kinds[kind]),
         "type": "object",
         "properties": properties,
         "required": [
