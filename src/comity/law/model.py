@@ -123,8 +123,8 @@ class Kind(_Law):
     fallback_kind: str | None = None
     emergency: bool = Field(
         default=False,
-        description="Urgent by nature (a risk to life or safety): the inbox marks it and the "
-        "24/7 desk takes it; `emergency_basis` cites the article",
+        description="Urgent by nature (a risk to life or safety), marked as such in the "
+        "inbox; `emergency_basis` cites the article",
     )
     emergency_basis: Cited | None = Field(
         default=None, description="The article that makes the kind an emergency one"
