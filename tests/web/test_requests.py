@@ -211,3 +211,32 @@ def test_ground_titles_shown_are_those_of_the_law_data() -> None:
     from comity.web.pages.requests import GROUND_TITLES
 
     assert {code: g.title for code, g in get_law().grounds.items()} == GROUND_TITLES
+
+
+def test_the_other_side_reads_what_each_act_says(world: World, xb: Browser) -> None:
+    """XB asks for information through the page: XA's page shows the questions, labelled in
+    the reader's language, in a container whose direction follows the text."""
+    question = "Which account identifiers did the suspect use on 3 March?"
+    with frozen(datetime.now(UTC)):
+        case_id = received(world)
+        xb.sign_in(add_person(world.nodes["XB"], "amira", "central-authority-officer"))
+        xb.get(f"/requests/{case_id}")
+        asked = xb.post(
+            f"/requests/{case_id}/acts", {"act": "request-information", "questions": question}
+        )
+        assert asked.status_code == 303
+        pump(world)
+        with LiveServer(create_app(world.nodes["XA"])) as live:
+            xa = Browser(live.url)
+            xa.sign_in(add_person(world.nodes["XA"], "omar", "central-authority-officer"))
+            theirs = xa.get(f"/requests/{case_id}").text
+            french = xa.get(f"/requests/{case_id}?lang=fr").text
+            xa.close()
+    entry = re.search(
+        r'data-test="timeline-act" data-what="request-information"(.*?)</li>', theirs, re.S
+    )
+    assert entry, theirs
+    assert "Questions to the requesting party" in entry.group(1)
+    assert f'<div class="note" dir="auto">{question}</div>' in entry.group(1)
+    assert 'data-field="questions"' in entry.group(1)
+    assert "Questions à la partie requérante" in french

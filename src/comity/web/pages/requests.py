@@ -8,6 +8,7 @@ open now (for this node's party and the user's roles), each with the form its co
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -166,9 +167,15 @@ class FormField:
     label: str
     required: bool = False
     hint: str = ""
+    #: The label of the value on the timeline, where it differs from the form's label.
+    shown: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.shown or self.label
 
 
-NOTE = FormField("note", "textarea", N_("Note (optional)"))
+NOTE = FormField("note", "textarea", N_("Note (optional)"), shown=N_("Note"))
 REASONS = FormField("reasons", "textarea", N_("Reasons"), required=True)
 
 ACT_FORMS: dict[str, list[FormField]] = {
@@ -188,8 +195,15 @@ ACT_FORMS: dict[str, list[FormField]] = {
         NOTE,
     ],
     "propose-conditions": [
-        FormField("conditions", "lines", N_("Conditions (one per line)"), True),
-        FormField("permitted_proceedings", "lines", N_("Permitted proceedings (one per line)")),
+        FormField(
+            "conditions", "lines", N_("Conditions (one per line)"), True, shown=N_("Conditions")
+        ),
+        FormField(
+            "permitted_proceedings",
+            "lines",
+            N_("Permitted proceedings (one per line)"),
+            shown=N_("Permitted proceedings"),
+        ),
         FormField("confidential", "check", N_("Keep the request and its execution confidential")),
     ],
     "accept-conditions": [NOTE],
@@ -201,7 +215,7 @@ ACT_FORMS: dict[str, list[FormField]] = {
     "postpone": [
         FormField("grounds", "grounds", N_("Grounds"), True),
         REASONS,
-        FormField("until", "date", N_("Postponed until (optional)")),
+        FormField("until", "date", N_("Postponed until (optional)"), shown=N_("Postponed until")),
     ],
     "refuse": [FormField("grounds", "grounds", N_("Grounds"), True), REASONS],
     "execute-partially": [
@@ -214,7 +228,16 @@ ACT_FORMS: dict[str, list[FormField]] = {
     ],
     "status-query": [NOTE],
     "status-report": [FormField("status", "textarea", N_("Status"), True)],
-    "extend": [FormField("preserved_until", "date", N_("New date: preserved until"), True), NOTE],
+    "extend": [
+        FormField(
+            "preserved_until",
+            "date",
+            N_("New date: preserved until"),
+            True,
+            shown=N_("Preserved until"),
+        ),
+        NOTE,
+    ],
     "confirm-formally": [
         FormField("reference", "text", N_("Reference of the formal request"), True),
         NOTE,
@@ -297,6 +320,23 @@ def body_from_form(act: Act, form: Any) -> tuple[dict[str, Any], list[str], dict
     return body, packages, errors
 
 
+def body_rows(act: str, body: dict[str, Any] | None) -> list[tuple[FormField, Any]]:
+    """What an act's body says, field by field in the order of its form, for the timeline:
+    the other side's questions, information, dates, conditions... (empty values left out)."""
+    if not body:
+        return []
+    rows = []
+    for item in ACT_FORMS.get(act, []):
+        value = body.get(item.name)
+        if value is None or value == "" or value == []:
+            continue
+        if item.type == "date" and isinstance(value, str):
+            with contextlib.suppress(ValueError):  # else shown as sent
+                value = date.fromisoformat(value)
+        rows.append((item, value))
+    return rows
+
+
 def _refused(node: Any, user: str, case_id: str, act: str, exc: ComityError) -> None:
     """Audit a refused act as the API does (no content: the code and the system's reason)."""
     with transaction(node.sessions) as session:
@@ -357,6 +397,7 @@ def _page(
             pending=pending,
             ended=case.state in workflow.ENDED,
             done=request.query_params.get("done", ""),
+            body_rows=body_rows,
             open_form=open_form or request.query_params.get("act", ""),
             errors=errors or {},
             posted=posted or {},
