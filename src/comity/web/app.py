@@ -10,10 +10,19 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from comity.audit import service as audit
+from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.web import pages
 from comity.web.core import LoginRequired, current_user, render, safe_next
@@ -56,12 +65,32 @@ class SecurityHeaders:
         if not path.startswith(("/v1/", "/static/")):
             extra = SECURITY_HEADERS + PAGE_HEADERS
 
+        started = False
+
         async def with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception as exc:
+            # Caught here, inside Starlette's outermost error middleware, so that the answer
+            # still carries these headers and nothing is re-raised to the server, whose
+            # traceback would print the exception's message (which may hold case data).
+            log.error("unexpected %s while serving %s", type(exc).__name__, path)
+            if started:
+                return
+            response = _internal_error(scope, path)
+            await response(scope, receive, with_headers)
+
+
+def _internal_error(scope: Scope, path: str) -> Response:
+    if path.startswith("/v1/"):
+        return JSONResponse({"error": "internal", "message": "internal error"}, status_code=500)
+    return unexpected_page(Request(scope))
 
 
 def is_page(request: Request) -> bool:
@@ -73,6 +102,17 @@ def error_page(request: Request, exc: ComityError) -> Response:
         user = current_user(request)
     except LoginRequired:
         user = None
+    if exc.status_code == 403 and exc.code != "csrf":
+        # A page refused for lack of a role: audited, as the API's refusals are.
+        node = request.app.state.node
+        with transaction(node.sessions) as session:
+            audit.record(
+                session,
+                "web:access:refused",
+                user.username if user else "anonymous",
+                request.url.path,
+                method=request.method,
+            )
     return render(
         request,
         "error.html",
@@ -123,6 +163,25 @@ def mount(app: FastAPI) -> None:
             target = f"/login?next={quote(back, safe='/')}"
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Starlette's own 404 and 405 as a page for people, as JSON for the API."""
+        if not is_page(request) or request.url.path.startswith("/static/"):
+            return await http_exception_handler(request, exc)
+        code = {404: "not_found", 405: "not_found"}.get(exc.status_code, "error")
+        error = ComityError("")
+        error.status_code = exc.status_code  # type: ignore[misc]
+        error.code = code  # type: ignore[misc]
+        return await run_in_threadpool(error_page, request, error)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if not is_page(request):
+            return await request_validation_exception_handler(request, exc)
+        fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors())
+        error = ComityError(f"invalid value in the address or form: {fields}", field=fields)
+        return await run_in_threadpool(error_page, request, error)
 
     @app.exception_handler(MissingTranslation)
     async def missing_translation(_request: Request, exc: MissingTranslation) -> Response:

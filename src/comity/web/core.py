@@ -34,7 +34,7 @@ from comity.kit.clock import utc_now
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError, Forbidden
 from comity.nodes.runtime import Node
-from comity.web import i18n
+from comity.web import i18n, nav
 
 log = logging.getLogger("comity.web")
 
@@ -108,16 +108,20 @@ def node_of(request: Request) -> Node:
     return node
 
 
-def safe_next(path: str | None) -> str:
+def safe_next(path: str | None, default: str = "/") -> str:
     """Only a path on this site (never `//host` or a scheme) is followed after sign-in."""
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/inbox"
+        return default
     return path
 
 
 def current_user(request: Request) -> WebUser:
     secret = request.cookies.get(SESSION_COOKIE, "")
     next_path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        # After sign-in the browser GETs `next`: send it back to the page the form was on
+        # (its own origin only), not to an address that only accepts the form.
+        next_path = _same_site_referer(request) or "/"
     if not secret.startswith(accounts.SESSION_PREFIX):
         raise LoginRequired(next_path)
     node = node_of(request)
@@ -128,6 +132,16 @@ def current_user(request: Request) -> WebUser:
             return _web_user(user, principal.roles, secret)
     except ComityError:
         raise LoginRequired(next_path) from None
+
+
+def _same_site_referer(request: Request) -> str:
+    from urllib.parse import urlsplit
+
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return ""
+    path = referer.path + (f"?{referer.query}" if referer.query else "")
+    return safe_next(path, "")
 
 
 def _web_user(user: User, roles: Iterable[str], secret: str) -> WebUser:
@@ -162,8 +176,12 @@ async def checked_form(request: Request) -> FormData:
         expected.append(csrf_for(prelogin))
     if not sent or not any(hmac.compare_digest(sent, e) for e in expected):
         node = node_of(request)
+        try:
+            actor = current_user(request).username
+        except LoginRequired:
+            actor = "anonymous"
         with transaction(node.sessions) as session:
-            audit.record(session, "web:csrf:refused", "anonymous", request.url.path)
+            audit.record(session, "web:csrf:refused", actor, request.url.path)
         log.warning("refused a form without a valid CSRF token on %s", request.url.path)
         raise CsrfRefused("this form has expired or did not come from this site: reload the page")
     return form
@@ -241,6 +259,8 @@ def render(
         node_id=node.participant_id,
         now=utc_now(),
         path=request.url.path,
+        back=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        nav=nav.visible(user.roles) if user else [],
     )
     values.update(context)
     page = environment(lang).get_template(template).render(values)
@@ -251,9 +271,17 @@ def render(
             new_prelogin,
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            secure=secure_cookies(request),
         )
     return response
+
+
+def secure_cookies(request: Request) -> bool:
+    """Cookies get the Secure flag when this request came over HTTPS or the node is published
+    at an https address (behind a TLS proxy whose forwarded headers uvicorn does not trust)."""
+    return request.url.scheme == "https" or node_of(request).settings.public_url.startswith(
+        "https://"
+    )
 
 
 def new_prelogin_secret() -> str:

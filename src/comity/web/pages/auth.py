@@ -16,34 +16,44 @@ from comity.web.core import (
     PRELOGIN_COOKIE,
     SESSION_COOKIE,
     CheckedForm,
+    LoginRequired,
     PageUser,
     WebUser,
     csrf_for,
     current_user,
+    flash_query,
+    flash_value,
     new_prelogin_secret,
     node_of,
     render,
     safe_next,
+    secure_cookies,
 )
+from comity.web.nav import home_for
 
 router = APIRouter(include_in_schema=False)
 YEAR = 365 * 24 * 3600
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    return secure_cookies(request)
 
 
 @router.get("/")
-def home() -> Response:
-    return RedirectResponse("/inbox", status_code=303)
+def home(request: Request) -> Response:
+    """The front door: the first page the user's roles open, or sign-in."""
+    try:
+        user = current_user(request)
+    except LoginRequired:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(home_for(user.roles), status_code=303)
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/inbox") -> Response:
+def login_page(request: Request, next: str = "") -> Response:
     secret = request.cookies.get(PRELOGIN_COOKIE) or new_prelogin_secret()
     response = render(
-        request, "login.html", None, next_path=safe_next(next), csrf=csrf_for(secret), error=""
+        request, "login.html", None, next_path=safe_next(next, ""), csrf=csrf_for(secret), error=""
     )
     response.set_cookie(
         PRELOGIN_COOKIE, secret, httponly=True, samesite="strict", secure=_secure(request)
@@ -57,15 +67,15 @@ def login(request: Request, form: CheckedForm) -> Response:
     username = str(form.get("username", ""))[:120]
     password = str(form.get("password", ""))[:1024]
     code = str(form.get("code", "")).strip()[:16]
-    next_path = safe_next(str(form.get("next", "")))
+    next_path = safe_next(str(form.get("next", "")), "")
     source = request.client.host if request.client else ""
     with transaction(node.sessions) as session:
         outcome = accounts.login(
             session, node.settings, passphrase_of(node.settings), username, password, code, source
         )
     if outcome.success is None:
-        secret = request.cookies.get(PRELOGIN_COOKIE, "")
-        return render(
+        secret = request.cookies.get(PRELOGIN_COOKIE) or new_prelogin_secret()
+        failed = render(
             request,
             "login.html",
             None,
@@ -75,7 +85,12 @@ def login(request: Request, form: CheckedForm) -> Response:
             error="failed",
             username=username,
         )
-    response = RedirectResponse(next_path, status_code=303)
+        failed.set_cookie(
+            PRELOGIN_COOKIE, secret, httponly=True, samesite="strict", secure=_secure(request)
+        )
+        return failed
+    landing = next_path or home_for(frozenset(outcome.success.roles))
+    response = RedirectResponse(landing, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         outcome.success.token,
@@ -108,7 +123,7 @@ def choose_language(request: Request, form: CheckedForm) -> Response:
     user: WebUser | None
     try:
         user = current_user(request)
-    except Exception:
+    except LoginRequired:
         user = None
     if user is not None:
         node = node_of(request)
@@ -128,7 +143,11 @@ def preferences_page(request: Request, user: PageUser) -> Response:
     from zoneinfo import available_timezones
 
     return render(
-        request, "preferences.html", user, zones=sorted(available_timezones()), saved=False
+        request,
+        "preferences.html",
+        user,
+        zones=sorted(available_timezones()),
+        saved=bool(flash_value(request, user, "saved")),
     )
 
 
@@ -151,8 +170,9 @@ def save_preferences(request: Request, user: PageUser, form: CheckedForm) -> Res
         audit.record(
             session, "web:preferences:changed", user.username, language=lang, time_zone=time_zone
         )
-    user.time_zone, user.language = time_zone, lang
-    response = render(request, "preferences.html", user, zones=sorted(zones), saved=True)
+    response = RedirectResponse(
+        "/preferences?" + flash_query(user, "saved", "preferences"), status_code=303
+    )
     response.set_cookie(
         LANGUAGE_COOKIE, lang, max_age=YEAR, httponly=True, samesite="lax", secure=_secure(request)
     )
