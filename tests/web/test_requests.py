@@ -206,13 +206,6 @@ def test_request_page_is_translated(world: World, xb: Browser, lang: str) -> Non
     assert "What you can do now" not in page.text
 
 
-def test_ground_titles_shown_are_those_of_the_law_data() -> None:
-    from comity.law.loader import get_law
-    from comity.web.pages.requests import GROUND_TITLES
-
-    assert {code: g.title for code, g in get_law().grounds.items()} == GROUND_TITLES
-
-
 def test_the_other_side_reads_what_each_act_says(world: World, xb: Browser) -> None:
     """XB asks for information through the page: XA's page shows the questions, labelled in
     the reader's language, in a container whose direction follows the text."""

@@ -159,13 +159,23 @@ def officer(fed: Federation, participant: str, user: str) -> Officer:
 
 @dataclass
 class Watch:
-    """What went wrong on a page: 5xx answers from the nodes, pages that are not HTML."""
+    """What went wrong on a page: 5xx answers from the nodes, content the security policy
+    refused, script errors."""
 
     failures: list[str] = field(default_factory=list)
 
     def on_response(self, response: Any) -> None:
         if response.status >= 500:
             self.failures.append(f"{response.status} {response.request.method} {response.url}")
+
+    def on_console(self, message: Any) -> None:
+        # The strict content security policy refuses inline scripts and styles: Chromium says
+        # so on the console.
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.failures.append(f"CSP: {message.text[:300]}")
+
+    def on_page_error(self, error: Any) -> None:
+        self.failures.append(f"script error: {error}")
 
 
 @dataclass
@@ -188,7 +198,8 @@ class Session:
         return response
 
     def check(self, where: str = "") -> None:
-        """No 5xx since the last check, and no untranslated string on the current page."""
+        """No 5xx, refused content or script error since the last check, and no untranslated
+        string on the current page."""
         failures, self.watch.failures[:] = list(self.watch.failures), []
         assert not failures, f"{where}: the node answered {failures}"
         content = self.page.content()
@@ -258,6 +269,8 @@ class Browsers:
         page = context.new_page()
         watch = Watch()
         page.on("response", watch.on_response)
+        page.on("console", watch.on_console)
+        page.on("pageerror", watch.on_page_error)
         if account is None:
             account = WebAccount(participant, "", [], "", "", "", "")
         return Session(account, context, page, watch, self.fed.nodes[participant].url)

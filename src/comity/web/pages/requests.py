@@ -114,42 +114,14 @@ TIMER_STATUS_LABELS: dict[str, str] = {
     "cancelled": N_("Stopped"),
 }
 
-#: Ground titles of the law data (`law/data/grounds.yaml`), marked for translation; a test keeps
-#: them equal to the data.
-GROUND_TITLES: dict[str, str] = {
-    "non-conformity": N_("The request does not conform to the instrument"),
-    "essential-interests": N_(
-        "Execution is likely to prejudice sovereignty, security, ordre public or other "
-        "essential interests"
-    ),
-    "domestic-law-bar": N_(
-        "Domestic law would prohibit the same action in a similar domestic case"
-    ),
-    "contrary-to-legal-system": N_(
-        "Granting the request would be contrary to the legal system of the requested party "
-        "relating to mutual legal assistance"
-    ),
-    "political-offence": N_("The offence is a political offence or connected with one"),
-    "dual-criminality": N_(
-        "The conduct is not an offence under the law of the requested party (absence of dual "
-        "criminality)"
-    ),
-    "dual-criminality-reservation": N_(
-        "Preservation refused under a reservation requiring dual criminality for offences "
-        "outside Budapest arts 2-11"
-    ),
-    "immunity-or-privilege": N_(
-        "The data is protected by an immunity or privilege, or by rules on freedom of the press"
-    ),
-    "ne-bis-in-idem": N_("Execution would conflict with the principle of ne bis in idem"),
-    "fundamental-rights": N_("Execution would entail a manifest breach of a fundamental right"),
-    "ongoing-investigation": N_(
-        "Execution would interfere with an ongoing investigation, prosecution or judicial "
-        "proceeding"
-    ),
-    "bank-secrecy": N_("Bank secrecy"),
-    "fiscal-matters": N_("The offence is also considered to involve fiscal matters"),
-}
+
+def ground_titles() -> dict[str, str]:
+    """Ground code → its title in the law data (translated in the documents' catalog, like
+    every law-data text: `comity.documents.messages.law_texts`)."""
+    from comity.law import get_law
+
+    return {code: ground.title for code, ground in get_law().grounds.items()}
+
 
 CONSIDERING_LABELS: dict[str, str] = {
     "partial": N_("Partial execution"),
@@ -408,7 +380,7 @@ def _page(
             RECEIPT_LABELS=RECEIPT_LABELS,
             TIMER_LABELS=TIMER_LABELS,
             TIMER_STATUS_LABELS=TIMER_STATUS_LABELS,
-            GROUND_TITLES=GROUND_TITLES,
+            GROUND_TITLES=ground_titles(),
             CONSIDERING_LABELS=CONSIDERING_LABELS,
             DANGER_ACTS=DANGER_ACTS,
             KIND_TITLES=KIND_TITLES,
