@@ -126,6 +126,8 @@ def test_acknowledging_from_the_desk_performs_the_act_and_closes_the_assignment(
         assert acts.count() == 1
     page = browser.get(response.headers["location"])
     assert 'data-test="duty-acknowledged"' in page.text
+    forged = browser.get(f"/duty?acknowledged={desk.case_id}")
+    assert 'data-test="duty-acknowledged"' not in forged.text
     assert 'data-test="duty-none-waiting"' in page.text
     # Acknowledging twice is refused by the workflow (shown as an error page, not a crash).
     again = browser.post("/duty/acknowledge", {"case_id": desk.case_id})

@@ -76,6 +76,8 @@ def scene(world: World, tmp_path: Path) -> Iterator[Scene]:
         case_id = create(world, "XA", "XB", "preservation", preservation_request())
         act(world, "XA", case_id, "submit")
         pump(world)
+        act(world, "XB", case_id, "acknowledge")  # execution is open from here
+        pump(world)
         source = tmp_path / "seized"
         (source / "notes").mkdir(parents=True)
         (source / "access.log").write_bytes(LOG)
@@ -255,7 +257,9 @@ def test_sealing_and_sending_from_the_page_answers_the_request(scene: Scene) -> 
         ],
     )
     assert response.status_code == 303, response.text
-    match = re.fullmatch(r"/evidence/([0-9a-f-]{36})\?sent=1", response.headers["location"])
+    match = re.fullmatch(
+        r"/evidence/([0-9a-f-]{36})\?sent=1&sig=[0-9a-f]+", response.headers["location"]
+    )
     assert match
     package_id = match.group(1)
     with scene.xb.sessions() as session:
@@ -276,8 +280,9 @@ def test_sealing_and_sending_from_the_page_answers_the_request(scene: Scene) -> 
         assert [o.recipient for o in offers] == ["XA", "XA"]  # the scene's and this one
     assert actions(scene.xb, package_id) == ["created", "sealed", "sent"]
     assert not any((scene.xb.settings.home / "uploads").iterdir()), "temporary files removed"
-    page = browser.get(f"/evidence/{package_id}?sent=1")
+    page = browser.get(response.headers["location"])
     assert 'data-test="evidence-sent"' in page.text
+    assert 'data-test="evidence-sent"' not in browser.get(f"/evidence/{package_id}?sent=1").text
 
     # The offer reaches XA; the chunks follow in the background and XA verifies them.
     pump(scene.world)
@@ -354,3 +359,88 @@ def test_evidence_pages_in_every_language(scene: Scene) -> None:
         assert page.status_code == 200, (lang, page.text[:300])
     assert " style=" not in page.text
     assert "<script>" not in page.text
+
+
+def _sealed_unsent(scene: Scene, name: str) -> str:
+    """Another package answering the request, sealed and stored on XB but not sent."""
+    source = scene.tmp / name
+    source.mkdir()
+    (source / "subscriber.csv").write_bytes(b"account,created\nalice,2024-03-01\n")
+    seal_folder(
+        source,
+        scene.tmp / f"{name}-pkg",
+        producer="XB",
+        node_key=scene.xb.keyring.signing_key(),
+        user="XB:officer.martin",
+        description="Subscriber record",
+        answers_request=scene.case_id,
+        acquisition=Acquisition(
+            by="XB:officer", at=datetime(2026, 8, 21, 9, 30, tzinfo=UTC), method="export"
+        ),
+    )
+    with transaction(scene.xb.sessions) as session:
+        return service.import_package(session, scene.xb, scene.tmp / f"{name}-pkg", "martin").id
+
+
+def _outgoing(node: Node, package_id: str) -> list[tuple[str, str]]:
+    with node.sessions() as session:
+        return [
+            (t.peer, t.direction)
+            for t in service.transfers_of(session, package_id)
+            if t.direction == "out"
+        ]
+
+
+def test_executing_with_packages_sends_each_once(scene: Scene) -> None:
+    package_id = _sealed_unsent(scene, "second")
+    browser = scene.browser("XB", "martin", "central-authority-officer")
+    page = browser.get(f"/requests/{scene.case_id}")
+    offered = re.findall(r'name="packages" value="([^"]+)"', page.text)
+    # The scene's package already went to XA: only the new one is offered.
+    assert set(offered) == {package_id}, offered
+    done = browser.http.post(
+        f"/requests/{scene.case_id}/acts",
+        data={
+            "csrf": browser.csrf,
+            "act": "execute-partially",
+            "summary": "Subscriber record",
+            "packages": [package_id],
+        },
+    )
+    assert done.status_code == 303, done.text
+    assert _outgoing(scene.xb, package_id) == [("XA", "out")]
+    page = browser.get(f"/requests/{scene.case_id}")
+    assert 'data-state="partially-executed"' in page.text
+    assert package_id not in re.findall(r'name="packages" value="([^"]+)"', page.text)
+    # A crafted second execution with the same package is refused, and nothing is sent.
+    again = browser.http.post(
+        f"/requests/{scene.case_id}/acts",
+        data={"csrf": browser.csrf, "act": "execute", "packages": [package_id]},
+    )
+    assert again.status_code == 409
+    assert "already sent" in again.text
+    assert 'data-state="partially-executed"' in again.text
+    assert _outgoing(scene.xb, package_id) == [("XA", "out")]
+    # The service refuses it too (the API and the command line go through it).
+    with pytest.raises(service.AlreadySent), transaction(scene.xb.sessions) as session:
+        service.offer(session, scene.xb, package_id, "XA", "martin")
+
+
+def test_evidence_is_sealed_only_once_execution_is_open(scene: Scene) -> None:
+    case_id = create(scene.world, "XA", "XB", "preservation", preservation_request())
+    act(scene.world, "XA", case_id, "submit")
+    pump(scene.world)
+    browser = scene.browser("XB", "responder", "central-authority-officer")
+    assert browser.get(f"/evidence/new?case={scene.case_id}").status_code == 200
+    early = browser.get(f"/evidence/new?case={case_id}")
+    assert early.status_code == 409
+    assert "may be executed" in early.text
+    browser.get(f"/evidence/new?case={scene.case_id}")
+    posted = browser.http.post(
+        "/evidence",
+        data={"csrf": browser.csrf, "case": case_id, "description": "x", "method": "y"},
+        files=[("files", ("a.txt", b"data", "text/plain"))],
+    )
+    assert posted.status_code == 409
+    with scene.xb.sessions() as session:
+        assert service.list_packages(session, case_id) == []

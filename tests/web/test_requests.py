@@ -108,10 +108,15 @@ def test_performing_an_act_through_its_form_changes_the_state_and_is_audited(
         xb.get(f"/requests/{case_id}")
         done = xb.post(f"/requests/{case_id}/acts", {"act": "acknowledge", "note": "Received."})
         assert done.status_code == 303
-        assert done.headers["location"] == f"/requests/{case_id}?done=acknowledge"
+        assert done.headers["location"].startswith(f"/requests/{case_id}?done=acknowledge&sig=")
         assert state(world, case_id) == "acknowledged"
         page = xb.get(done.headers["location"])
         assert 'data-test="act-done"' in page.text
+        # A crafted link cannot make the page say that an act was done.
+        forged = xb.get(f"/requests/{case_id}?done=refuse")
+        assert 'data-test="act-done"' not in forged.text
+        forged = xb.get(f"/requests/{case_id}?done=refuse&sig=0123456789abcdef01234567")
+        assert 'data-test="act-done"' not in forged.text
         assert 'data-test="timeline-act" data-what="acknowledge"' in page.text
         # Refusal under UNTOC needs consultation first: the form comes back with the reason.
         refused = xb.post(

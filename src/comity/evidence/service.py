@@ -94,6 +94,14 @@ class ConsentRequired(EvidenceError):
     code = "evidence_consent_required"
 
 
+class AlreadySent(EvidenceError):
+    """The package already went to that party: a second transfer would duplicate the
+    evidence in its store and in the chain of custody."""
+
+    status_code = 409
+    code = "evidence_already_sent"
+
+
 def blobs(node: Node) -> BlobStore:
     return BlobStore(node.settings.effective_blob_dir)
 
@@ -180,6 +188,15 @@ def transfers_of(session: Session, package_id: str) -> list[EvidenceTransfer]:
             .order_by(EvidenceTransfer.created_at)
         ).scalars()
     )
+
+
+def sent_to(session: Session, package_id: str, to: str) -> EvidenceTransfer | None:
+    """The outgoing transfer of the package to `to`, if one is under way or done. A transfer
+    the recipient refused (its check failed) does not count: the package may be sent again."""
+    for row in transfers_of(session, package_id):
+        if row.direction == "out" and row.peer == to and row.status != "rejected":
+            return row
+    return None
 
 
 def uses_of(session: Session, package_id: str) -> list[EvidenceUse]:
@@ -364,6 +381,13 @@ def offer(session: Session, node: Node, package_id: str, to: str, user: str) -> 
         raise NotVerified(f"package {package.id} is not verified: it cannot be sent on")
     if to == node.participant_id:
         raise EvidenceError("a package cannot be sent to this node itself", field="to")
+    earlier = sent_to(session, package.id, to)
+    if earlier is not None:
+        raise AlreadySent(
+            f"package {package.id} was already sent to {to} (transfer {earlier.id}): it is not"
+            " sent twice",
+            field="package",
+        )
     directory = directory_service.current(session)
     directory_service.endpoint(directory, to)
     onward = bool(package.supplier) and to != package.supplier

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -24,7 +23,16 @@ from comity.kit.clock import utc_now
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.protocol.acts import Act
-from comity.web.core import CheckedForm, PageUser, WebUser, node_of, render, require_roles
+from comity.web.core import (
+    CheckedForm,
+    PageUser,
+    WebUser,
+    flash_query,
+    flash_value,
+    node_of,
+    render,
+    require_roles,
+)
 from comity.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -115,7 +123,7 @@ def _render(request: Request, user: WebUser, template: str) -> Response:
             ROLE_LABELS=ROLE_LABELS,
             ASSIGNMENT_LABELS=ASSIGNMENT_LABELS,
             ASSIGNMENT_BADGES=ASSIGNMENT_BADGES,
-            acknowledged=request.query_params.get("acknowledged", ""),
+            acknowledged=flash_value(request, user, "acknowledged"),
         )
 
 
@@ -157,4 +165,4 @@ def acknowledge(request: Request, user: PageUser, form: CheckedForm) -> Response
                 reason=exc.message[:500],
             )
         raise
-    return RedirectResponse(f"/duty?acknowledged={quote(case_id)}", status_code=303)
+    return RedirectResponse(f"/duty?{flash_query(user, 'acknowledged', case_id)}", status_code=303)

@@ -28,10 +28,20 @@ from comity.evidence.models import EvidencePackage
 from comity.evidence.package import seal_folder
 from comity.kit.clock import utc_now
 from comity.kit.db import transaction
-from comity.kit.errors import ComityError
+from comity.kit.errors import ComityError, Conflict
 from comity.nodes.runtime import Node
-from comity.protocol.acts import Side
-from comity.web.core import CheckedForm, PageUser, WebUser, node_of, render, require_roles
+from comity.protocol.acts import Act, Side
+from comity.protocol.kinds import table_for
+from comity.web.core import (
+    CheckedForm,
+    PageUser,
+    WebUser,
+    flash_query,
+    flash_value,
+    node_of,
+    render,
+    require_roles,
+)
 from comity.web.i18n import N_
 from comity.web.pages import evidence_upload
 
@@ -161,11 +171,30 @@ def evidence_list(request: Request, user: PageUser, case: str = "") -> Response:
 # ------------------------------------------------------------------ seal and send (upload)
 
 
+#: The acts that deliver evidence: sealing is open when one of them is.
+EXECUTIONS = {Act.EXECUTE, Act.EXECUTE_PARTIALLY}
+
+
+def execution_open(case: Any) -> bool:
+    """Whether this node (the requested party) may execute the request now, in whole or in
+    part, by the kind's transition table: before that, evidence has nothing to answer."""
+    return any(
+        t.act in EXECUTIONS and t.by is Side.REQUESTED
+        for t in table_for(case.kind).allowed(case.state)
+    )
+
+
 def _answerable_case(session: Any, case_id: str) -> Any:
     case = cases.get_case(session, case_id)
     if case.side != Side.REQUESTED.value:
         raise ComityError(
             f"request {case_id} is one this node made: evidence answers a request received",
+            field="case",
+        )
+    if not execution_open(case):
+        raise Conflict(
+            f"request {case_id} is {case.state}: evidence is sealed and sent only once the"
+            " request may be executed",
             field="case",
         )
     return case
@@ -217,7 +246,7 @@ async def create_evidence(request: Request, user: PageUser, tasks: BackgroundTas
     finally:
         await run_in_threadpool(shutil.rmtree, work, True)
     tasks.add_task(_push_quietly, node, transfer_id)
-    return RedirectResponse(f"/evidence/{package_id}?sent=1", status_code=303)
+    return RedirectResponse(f"/evidence/{package_id}?{flash_query(user, 'sent', '1')}", 303)
 
 
 def _csrf_refused(node: Node, path: str) -> None:
@@ -318,7 +347,7 @@ def _detail(
             can_handle=user.has(*HANDLE_ROLES),
             can_decide=user.has(*OFFICIALS),
             node_participant=node.participant_id,
-            sent=request.query_params.get("sent") == "1",
+            sent=flash_value(request, user, "sent") == "1",
             STATUS_LABELS=STATUS_LABELS,
             STATUS_BADGES=STATUS_BADGES,
             ACTION_LABELS=ACTION_LABELS,

@@ -26,7 +26,7 @@ from comity.kit.db import transaction
 from comity.kit.errors import ComityError, Forbidden
 from comity.protocol.acts import Act
 from comity.protocol.errors import InvalidActBody
-from comity.web.core import CheckedForm, PageUser, node_of, render
+from comity.web.core import CheckedForm, PageUser, flash_query, flash_value, node_of, render
 from comity.web.i18n import N_
 
 log = logging.getLogger("comity.web")
@@ -346,7 +346,12 @@ def _page(
         }
         packages = []
         if WITH_PACKAGES & set(acts):
-            packages = evidence.list_packages(session, case.id)
+            # A package already sent to the counterpart is not offered again.
+            packages = [
+                p
+                for p in evidence.list_packages(session, case.id)
+                if evidence.sent_to(session, p.id, case.counterpart) is None
+            ]
             audit.record(
                 session, "evidence:packages:listed", user.username, case.id, count=len(packages)
             )
@@ -368,7 +373,7 @@ def _page(
             packages=packages,
             pending=pending,
             ended=case.state in workflow.ENDED,
-            done=request.query_params.get("done", ""),
+            done=flash_value(request, user, "done"),
             body_rows=body_rows,
             open_form=open_form or request.query_params.get("act", ""),
             errors=errors or {},
@@ -445,4 +450,6 @@ def perform_act(request: Request, user: PageUser, form: CheckedForm, case_id: st
                 refusal=exc,
             )
         raise
-    return RedirectResponse(f"/requests/{case_id}?done={act.value}", status_code=303)
+    return RedirectResponse(
+        f"/requests/{case_id}?{flash_query(user, 'done', act.value)}", status_code=303
+    )
