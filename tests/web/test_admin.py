@@ -43,6 +43,20 @@ def tags(node: Node, prefix: str) -> list[str]:
         return [e.tag for e in entries(session, prefix)]
 
 
+TOKEN = re.compile(r'name="token" value="([0-9a-f]+)"')
+
+
+def confirm_reset(admin: Browser, username: str) -> str:
+    """Ask for the reset; the page asks for confirmation and nothing changes yet."""
+    asked = admin.post(f"/admin/users/{username}", {"act": "reset-totp"})
+    assert asked.status_code == 200
+    assert 'data-test="confirm-reset"' in asked.text
+    assert 'data-test="totp-secret"' not in asked.text
+    token = TOKEN.search(asked.text)
+    assert token
+    return token.group(1)
+
+
 def test_added_user_signs_in_with_the_secret_shown_once(
     web_node: Node, admin: Browser, server: object
 ) -> None:
@@ -100,16 +114,39 @@ def test_roles_disable_unlock_and_reset_take_effect(web_node: Node, admin: Brows
         assert omar.roles == ["drafter", "auditor"]
         assert omar.locked_until is None
         assert not omar.active
-    reset = admin.post("/admin/users/omar", {"act": "reset-totp"})
+    before = tags(web_node, "accounts:user:totp-enrolled")
+    token = confirm_reset(admin, "omar")
+    assert tags(web_node, "accounts:user:totp-enrolled") == before
+    confirmed = {"act": "reset-totp", "confirm": "yes", "token": token}
+    reset = admin.post("/admin/users/omar", confirmed)
     assert reset.status_code == 200
     assert 'data-test="totp-secret"' in reset.text
+    after = tags(web_node, "accounts:user:totp-enrolled")
+    assert len(after) == len(before) + 1
+    # Reloading the result page sends the same form again: nothing is reset a second time.
+    again = admin.post("/admin/users/omar", confirmed)
+    assert again.status_code == 409
+    assert 'data-test="totp-secret"' not in again.text
+    assert 'data-test="admin-problem"' in again.text
+    assert tags(web_node, "accounts:user:totp-enrolled") == after
+    # Without the token of a confirmation page, nothing is reset either.
+    forged = admin.post("/admin/users/omar", {"act": "reset-totp", "confirm": "yes"})
+    assert forged.status_code == 409
+    assert tags(web_node, "accounts:user:totp-enrolled") == after
     assert {
         "accounts:user:roles-changed",
         "accounts:user:unlocked",
         "accounts:user:disabled",
         "accounts:user:totp-enrolled",
     } <= set(tags(web_node, "accounts:user:"))
-    assert admin.post("/admin/users/ada", {"act": "disable"}).status_code == 400
+    own = admin.post("/admin/users/ada", {"act": "disable"})
+    assert own.status_code == 400
+    assert "You cannot disable your own account." in own.text
+    # Each action button names its user for a screen reader.
+    page = admin.get("/admin/users")
+    assert re.search(
+        r'value="enable">Enable<span class="visually-hidden"> omar</span></button>', page.text
+    )
 
 
 def test_roster_entry_added_changed_and_taken_off(web_node: Node, admin: Browser) -> None:
@@ -193,7 +230,8 @@ def test_directory_import_accepts_a_signed_file_and_refuses_a_bad_one_with_its_r
     assert "directory:import:refused" in tags(web_node, "directory:")
     accepted = upload(admin, token.encode())
     assert accepted.status_code == 303  # type: ignore[attr-defined]
-    page = admin.get("/admin/directory?outcome=new")
+    assert 'data-test="directory-imported"' not in admin.get("/admin/directory?outcome=new").text
+    page = admin.get(accepted.headers["location"])  # type: ignore[attr-defined]
     assert 'data-test="directory-imported"' in page.text
     assert 'data-test="directory-version-number">1<' in page.text
     assert "directory:import:accepted" in tags(web_node, "directory:")
@@ -228,7 +266,8 @@ def test_admin_pages_in_every_language(web_node: Node, admin: Browser, lang: str
         assert f'lang="{lang}" dir="{LANGUAGES[lang].direction}"' in page.text
         assert " style=" not in page.text
     admin.get(f"/admin/users?lang={lang}")
-    shown = admin.post("/admin/users/dina", {"act": "reset-totp"})
+    token = confirm_reset(admin, "dina")
+    shown = admin.post("/admin/users/dina", {"act": "reset-totp", "confirm": "yes", "token": token})
     assert shown.status_code == 200
     assert 'data-test="totp-secret"' in shown.text
     secret = re.search(r'data-test="totp-secret">([A-Z2-7]+)<', shown.text)

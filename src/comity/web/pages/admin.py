@@ -5,6 +5,8 @@ goes through the services, which audit it; every form is CSRF-checked."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from typing import Any
 from zoneinfo import available_timezones
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from comity.accounts import service as accounts
+from comity.accounts.models import User
 from comity.accounts.roles import ROLES
 from comity.directory import service as directory_service
 from comity.duty import service as duty
@@ -27,7 +30,16 @@ from comity.nodes import service as node_service
 from comity.nodes.models import NodeKey
 from comity.nodes.runtime import passphrase_of
 from comity.transport.worker import pull_directory
-from comity.web.core import CheckedForm, PageUser, WebUser, node_of, render, require_roles
+from comity.web.core import (
+    CheckedForm,
+    PageUser,
+    WebUser,
+    flash_query,
+    flash_value,
+    node_of,
+    render,
+    require_roles,
+)
 from comity.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -51,6 +63,19 @@ ROSTER_ROLE_LABELS = {
 KEY_USES = {"sig": N_("Signing (Ed25519)"), "enc": N_("Encryption (X25519)")}
 USER_ACTS = {"roles", "disable", "enable", "unlock", "reset-totp"}
 
+UNKNOWN_ACTION = N_("This action is not known: reload the page and try again.")
+NOT_YOURSELF = N_("You cannot disable your own account.")
+KEEP_ADMIN = N_("You cannot remove your own administrator role.")
+RESET_USED = N_(
+    "This confirmation was already used: the second factor was reset then, and its secret was "
+    "shown once. To make another one, reset again from the list."
+)
+NO_REGISTRY = N_("No registry address is configured for this node.")
+NO_ANSWER = N_("The registry did not answer.")
+NO_FILE = N_("Choose a signed directory file to import.")
+TOO_LARGE = N_("The file is too large.")
+NOT_TEXT = N_("The file is not a signed directory (text).")
+
 
 def _admin(user: WebUser) -> None:
     require_roles(user, ADMIN, "administration")
@@ -62,6 +87,19 @@ def _issuer(request: Request) -> str:
 
 def _field(form: Any, name: str, limit: int = 200) -> str:
     return str(form.get(name, "")).strip()[:limit]
+
+
+def reset_token(user: WebUser, target: User) -> str:
+    """The one-time token of a confirmed second-factor reset: a MAC, keyed by the
+    administrator's session, over the target and a digest of the secret it has now.
+
+    Resetting replaces that secret, so the same form sent again (a reload of the result page
+    resubmits the POST) carries a token that no longer matches and resets nothing. Nothing is
+    stored: a form is good for exactly one reset, and only in the session that showed it."""
+    state = hashlib.sha256(target.totp_ciphertext or b"").hexdigest()
+    message = f"reset-totp:{target.username}:{state}".encode()
+    key = hashlib.sha256(("reset-totp:" + user.session_secret).encode()).digest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 @router.get("/admin")
@@ -103,7 +141,9 @@ def _users_page(request: Request, user: WebUser, status_code: int = 200, **extra
             )
             for u in accounts.list_users(session)
         ]
-    values: dict[str, Any] = dict(error=None, error_field="", values={}, done="")
+    values: dict[str, Any] = dict(
+        error=None, error_field="", values={}, done="", problem="", confirm_reset="", token=""
+    )
     values.update(extra)
     return render(
         request,
@@ -118,8 +158,9 @@ def _users_page(request: Request, user: WebUser, status_code: int = 200, **extra
 
 
 @router.get("/admin/users")
-def users_page(request: Request, user: PageUser, done: str = "") -> Response:
+def users_page(request: Request, user: PageUser) -> Response:
     _admin(user)
+    done = flash_value(request, user, "done")
     return _users_page(request, user, done=done if done in USER_ACTS else "")
 
 
@@ -171,14 +212,22 @@ def change_user(request: Request, user: PageUser, form: CheckedForm, username: s
     node = node_of(request)
     act = _field(form, "act", 20)
     if act not in USER_ACTS:
-        raise ComityError("unknown action", field="act")
+        return _users_page(request, user, status_code=400, problem=UNKNOWN_ACTION)
     if username == user.username and act == "disable":
-        raise ComityError("you cannot disable your own account", field="act")
+        return _users_page(request, user, status_code=400, problem=NOT_YOURSELF)
+    roles = [str(r) for r in form.getlist("roles")]
+    if act == "roles" and username == user.username and "administrator" not in roles:
+        return _users_page(request, user, status_code=400, problem=KEEP_ADMIN)
+    if act == "reset-totp":
+        with transaction(node.sessions) as session:
+            token = reset_token(user, accounts.get_user(session, username))
+        if form.get("confirm") != "yes":
+            # Ask first, as key rotation does: the user's authenticator stops working.
+            return _users_page(request, user, confirm_reset=username, token=token)
+        if not hmac.compare_digest(str(form.get("token", "")), token):
+            return _users_page(request, user, status_code=409, problem=RESET_USED)
     with transaction(node.sessions) as session:
         if act == "roles":
-            roles = [str(r) for r in form.getlist("roles")]
-            if username == user.username and "administrator" not in roles:
-                raise ComityError("you cannot remove your own administrator role", field="roles")
             accounts.set_roles(session, username, roles, user.username)
         elif act == "disable":
             accounts.disable_user(session, username, user.username)
@@ -200,7 +249,9 @@ def change_user(request: Request, user: PageUser, form: CheckedForm, username: s
             password="",
             created=False,
         )
-    return RedirectResponse(f"/admin/users?done={act}#user-{username}", status_code=303)
+    return RedirectResponse(
+        f"/admin/users?{flash_query(user, 'done', act)}#user-{username}", status_code=303
+    )
 
 
 # Roster --------------------------------------------------------------------------------------
@@ -242,9 +293,9 @@ def _roster_page(request: Request, user: WebUser, status_code: int = 200, **extr
 
 
 @router.get("/admin/roster")
-def roster_page(request: Request, user: PageUser, saved: str = "") -> Response:
+def roster_page(request: Request, user: PageUser) -> Response:
     _admin(user)
-    return _roster_page(request, user, saved=bool(saved))
+    return _roster_page(request, user, saved=flash_value(request, user, "saved") == "1")
 
 
 @router.post("/admin/roster")
@@ -280,7 +331,7 @@ def put_roster_entry(request: Request, user: PageUser, form: CheckedForm) -> Res
             error_field=str(exc.details.get("field", "")),
             values={"user": who, **values},
         )
-    return RedirectResponse("/admin/roster?saved=1", status_code=303)
+    return RedirectResponse(f"/admin/roster?{flash_query(user, 'saved', '1')}", status_code=303)
 
 
 @router.post("/admin/roster/{who}")
@@ -295,7 +346,7 @@ def change_roster_entry(request: Request, user: PageUser, form: CheckedForm, who
         if not any(e.user == who for e in duty.roster(session)):
             raise ComityError(f"{who} is not on the roster", field="user")
         duty.put_entry(session, user.username, who, active=act == "restore")
-    return RedirectResponse("/admin/roster?saved=1", status_code=303)
+    return RedirectResponse(f"/admin/roster?{flash_query(user, 'saved', '1')}", status_code=303)
 
 
 # Keys ----------------------------------------------------------------------------------------
@@ -318,8 +369,9 @@ def _keys(request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/admin/keys")
-def keys_page(request: Request, user: PageUser, rotated: str = "") -> Response:
+def keys_page(request: Request, user: PageUser) -> Response:
     _admin(user)
+    rotated = flash_value(request, user, "rotated")
     return render(
         request,
         "admin/keys.html",
@@ -358,7 +410,7 @@ def rotate_key(request: Request, user: PageUser, form: CheckedForm) -> Response:
             user.username,
         )
     node.reload_keys()
-    return RedirectResponse(f"/admin/keys?rotated={use}", status_code=303)
+    return RedirectResponse(f"/admin/keys?{flash_query(user, 'rotated', use)}", status_code=303)
 
 
 # Directory updates ---------------------------------------------------------------------------
@@ -382,7 +434,8 @@ def _directory_page(
             if current
             else None
         )
-    values: dict[str, Any] = dict(refused="", outcome="", version=None)
+    # `refused`: our own message (translated); `reason`: the system's, in English.
+    values: dict[str, Any] = dict(refused="", reason="", outcome="", version=None)
     values.update(extra)
     return render(
         request,
@@ -397,8 +450,9 @@ def _directory_page(
 
 
 @router.get("/admin/directory")
-def directory_updates(request: Request, user: PageUser, outcome: str = "") -> Response:
+def directory_updates(request: Request, user: PageUser) -> Response:
     _admin(user)
+    outcome = flash_value(request, user, "outcome")
     return _directory_page(request, user, outcome=outcome if outcome in {"new", "same"} else "")
 
 
@@ -408,20 +462,17 @@ def pull_now(request: Request, user: PageUser, form: CheckedForm) -> Response:
     node = node_of(request)
     if not node.settings.registry_url:
         return _directory_page(
-            request, user, status_code=422, refused="no registry_url is configured for this node"
+            request, user, status_code=422, refused=NO_REGISTRY, reason="registry_url"
         )
     try:
         with httpx.Client() as client:
             changed = pull_directory(node, client)
     except ComityError as exc:
-        return _directory_page(request, user, status_code=422, refused=exc.message)
+        return _directory_page(request, user, status_code=422, reason=exc.message)
     except httpx.HTTPError as exc:
-        return _directory_page(
-            request, user, status_code=502, refused=f"the registry did not answer: {exc}"
-        )
-    return RedirectResponse(
-        f"/admin/directory?outcome={'new' if changed else 'same'}", status_code=303
-    )
+        return _directory_page(request, user, status_code=502, refused=NO_ANSWER, reason=str(exc))
+    outcome = flash_query(user, "outcome", "new" if changed else "same")
+    return RedirectResponse(f"/admin/directory?{outcome}", status_code=303)
 
 
 @router.post("/admin/directory/import")
@@ -432,15 +483,13 @@ def import_file(request: Request, user: PageUser, form: CheckedForm) -> Response
     if not isinstance(upload, UploadFile) or not upload.filename:
         if isinstance(upload, UploadFile):
             upload.file.close()
-        return _directory_page(
-            request, user, status_code=422, refused="choose a signed directory file to import"
-        )
+        return _directory_page(request, user, status_code=422, refused=NO_FILE)
     try:
         raw = upload.file.read(MAX_DIRECTORY_BYTES + 1)
     finally:
         upload.file.close()
     if len(raw) > MAX_DIRECTORY_BYTES:
-        return _directory_page(request, user, status_code=422, refused="the file is too large")
+        return _directory_page(request, user, status_code=422, refused=TOO_LARGE)
     try:
         token = raw.decode("utf-8").strip()
         _, changed = directory_service.import_signed(
@@ -451,11 +500,8 @@ def import_file(request: Request, user: PageUser, form: CheckedForm) -> Response
             actor=user.username,
         )
     except UnicodeDecodeError:
-        return _directory_page(
-            request, user, status_code=422, refused="the file is not a signed directory (text)"
-        )
+        return _directory_page(request, user, status_code=422, refused=NOT_TEXT)
     except ComityError as exc:
-        return _directory_page(request, user, status_code=422, refused=exc.message)
-    return RedirectResponse(
-        f"/admin/directory?outcome={'new' if changed else 'same'}", status_code=303
-    )
+        return _directory_page(request, user, status_code=422, reason=exc.message)
+    outcome = flash_query(user, "outcome", "new" if changed else "same")
+    return RedirectResponse(f"/admin/directory?{outcome}", status_code=303)
