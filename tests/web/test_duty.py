@@ -172,3 +172,64 @@ def test_an_htmx_refresh_after_the_session_ended_loads_the_sign_in_page(
     # A plain request still gets the redirect.
     plain = browser.get("/duty/live")
     assert (plain.status_code, plain.headers["location"]) == (303, "/login?next=/duty/live")
+
+
+def _last_seen(node: Node, username: str) -> datetime:
+    from comity.accounts.models import User, UserSession
+
+    with node.sessions() as session:
+        user = session.query(User).filter_by(username=username).one()
+        row = session.query(UserSession).filter_by(user_id=user.id).one()
+        return row.last_seen_at
+
+
+def _set_last_seen(node: Node, username: str, when: datetime) -> None:
+    from comity.accounts.models import User, UserSession
+
+    with transaction(node.sessions) as session:
+        user = session.query(User).filter_by(username=username).one()
+        session.query(UserSession).filter_by(user_id=user.id).one().last_seen_at = when
+
+
+def test_the_desk_refresh_does_not_keep_an_idle_session_alive(desk: Desk) -> None:
+    browser = desk.browser("o2", "duty-officer")
+    hx = {"HX-Request": "true", "HX-Current-URL": f"{desk.url}/duty"}
+    idle = timedelta(seconds=desk.xb.settings.session_idle_seconds)
+    # Unattended for most of the idle limit: the refresh still shows the list...
+    quiet = datetime.now(UTC) - idle + timedelta(seconds=30)
+    _set_last_seen(desk.xb, "o2", quiet)
+    polled = browser.get("/duty/live", headers=hx)
+    assert polled.status_code == 200
+    assert f'data-case="{desk.case_id}"' in polled.text
+    # ...but does not count as activity,
+    assert abs((_last_seen(desk.xb, "o2") - quiet).total_seconds()) < 1
+    # so once the limit passes, the next refresh sends the officer to the sign-in page.
+    _set_last_seen(desk.xb, "o2", datetime.now(UTC) - idle - timedelta(seconds=1))
+    ended = browser.get("/duty/live", headers=hx)
+    assert ended.status_code == 204
+    assert ended.headers["HX-Redirect"] == "/login?next=/duty"
+    # A page the officer opens is activity, as before.
+    browser2 = desk.browser("o1", "duty-officer")
+    _set_last_seen(desk.xb, "o1", quiet)
+    assert browser2.get("/duty").status_code == 200
+    assert (_last_seen(desk.xb, "o1") - quiet).total_seconds() > 60
+
+
+def test_the_live_list_is_not_a_live_region_and_keeps_translated_countdowns(
+    desk: Desk,
+) -> None:
+    browser = desk.browser("o2", "duty-officer")
+    page = browser.get("/duty?lang=fr").text
+    live = re.search(r'<div id="duty-live"[^>]*>', page)
+    assert live
+    assert "aria-live" not in live.group(0)
+    assert re.search(r'<p id="duty-summary"[^>]*aria-live="polite"', page)
+    assert '<script src="/static/duty.js" defer></script>' in page
+    assert 'data-announce="1 demande urgente en attente"' in page
+    # The translated time left stays; the second-by-second countdown sits beside it, hidden
+    # from screen readers.
+    assert re.search(r'data-test="duty-countdown">\d+ (minutes?|heures?) restantes?<', page), page
+    assert re.search(r'<span class="countdown" data-due="[^"]+" aria-hidden="true"></span>', page)
+    script = browser.get("/static/duty.js")
+    assert script.status_code == 200
+    assert "htmx:beforeRequest" in script.text

@@ -332,9 +332,13 @@ def logout(session: Session, token: str) -> None:
     )
 
 
-def authenticate(session: Session, settings: NodeSettings, bearer: str) -> Principal:
+def authenticate(
+    session: Session, settings: NodeSettings, bearer: str, *, touch: bool = True
+) -> Principal:
     """The principal behind a session or API token; refuses an unknown, revoked or expired
-    one, and a session whose user was disabled."""
+    one, and a session whose user was disabled. `touch=False` for a request the user did not
+    make (a page refreshing itself): it does not count as activity, so it never keeps an idle
+    session alive."""
     now = utc_now()
     if bearer.startswith(SESSION_PREFIX):
         row = session.get(UserSession, sha256_hex(bearer))
@@ -346,7 +350,7 @@ def authenticate(session: Session, settings: NodeSettings, bearer: str) -> Princ
         user = session.get(User, row.user_id)
         if user is None or not user.active or not row.second_factor:
             raise Unauthorized("unknown or ended session: log in again")
-        if now - row.last_seen_at >= _TOUCH_EVERY:
+        if touch and now - row.last_seen_at >= _TOUCH_EVERY:
             row.last_seen_at = now
         return Principal(user=user.username, roles=frozenset(user.roles), kind="session")
     try:

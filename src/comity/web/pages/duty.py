@@ -1,17 +1,19 @@
 """The 24/7 desk: who is on duty now (each in their own time zone), the urgent requests waiting
 for an acknowledgement with the time left, escalations highlighted, an Acknowledge button (the
 workflow's `acknowledge` act, which closes the assignment and stops the escalation), and the
-recent assignments and hand-offs. The live part refreshes itself with htmx every 15 seconds."""
+recent assignments and hand-offs. The live part refreshes itself with htmx every 15 seconds;
+that refresh does not count as the user's activity, so an unattended desk still signs out."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from comity.accounts import service as accounts
 from comity.audit import service as audit
 from comity.cases import permissions
 from comity.cases import service as cases
@@ -24,9 +26,12 @@ from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.protocol.acts import Act
 from comity.web.core import (
+    SESSION_COOKIE,
     CheckedForm,
+    LoginRequired,
     PageUser,
     WebUser,
+    current_user,
     flash_query,
     flash_value,
     node_of,
@@ -133,8 +138,35 @@ def desk(request: Request, user: PageUser) -> Response:
     return _render(request, user, "duty/desk.html")
 
 
+def polling_user(request: Request) -> WebUser:
+    """The signed-in user of a request the page makes by itself (htmx sends `HX-Request`):
+    checked as every page's, but not counted as activity, so the refresh never keeps an idle
+    session alive. Any other request is an ordinary one (`current_user`)."""
+    if request.headers.get("hx-request") != "true":
+        return current_user(request)
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    next_path = request.url.path
+    if not secret.startswith(accounts.SESSION_PREFIX):
+        raise LoginRequired(next_path)
+    node = node_of(request)
+    try:
+        with transaction(node.sessions) as session:
+            principal = accounts.authenticate(session, node.settings, secret, touch=False)
+            found = accounts.get_user(session, principal.user)
+            return WebUser(
+                username=found.username,
+                display_name=found.display_name or found.username,
+                roles=frozenset(principal.roles),
+                language=found.language,
+                time_zone=found.time_zone or "UTC",
+                session_secret=secret,
+            )
+    except ComityError:
+        raise LoginRequired(next_path) from None
+
+
 @router.get("/duty/live")
-def live(request: Request, user: PageUser) -> Response:
+def live(request: Request, user: Annotated[WebUser, Depends(polling_user)]) -> Response:
     """The waiting requests alone, for the desk's htmx refresh every 15 seconds."""
     require_roles(user, READ_ROLES, "the 24/7 desk")
     return _render(request, user, "duty/live.html")

@@ -1,7 +1,10 @@
 // Progressive enhancement only: every page works without this file.
-// Countdowns: an element with data-due="<ISO time>" shows the time left, refreshed each second.
+// Countdowns: an element with data-due="<ISO time>" shows the time left as h:mm:ss, refreshed
+// each second, once less than a day is left (or late); further away it keeps the text the
+// server wrote in the reader's language ("in 3 days"), which a bare 71:59:59 would replace.
 (function () {
   "use strict";
+  var DAY = 86400;
   function pad(n) { return n < 10 ? "0" + n : String(n); }
   function tick() {
     var now = Date.now();
@@ -11,6 +14,7 @@
       var left = Math.round((due - now) / 1000);
       var sign = left < 0 ? "−" : "";
       left = Math.abs(left);
+      if (left >= DAY) { return; }
       var text = sign + Math.floor(left / 3600) + ":" + pad(Math.floor(left / 60) % 60) + ":" + pad(left % 60);
       el.textContent = text;
       el.classList.toggle("overdue", sign !== "");
