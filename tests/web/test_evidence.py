@@ -27,6 +27,7 @@ from comity.nodes.runtime import Node
 from comity.protocol.signed import read_unverified
 from comity.transport.app import create_app
 from comity.web.i18n import LANGUAGES
+from comity.web.pages import evidence as evidence_page
 from tests.accounts.conftest import add_person
 from tests.cases.conversation import act, create, pump
 from tests.support import LiveServer, World
@@ -298,7 +299,18 @@ def test_sealing_and_sending_from_the_page_answers_the_request(scene: Scene) -> 
     assert status == "verified"
 
 
-def test_uploads_refuse_path_tricks_and_forged_forms(scene: Scene) -> None:
+def test_uploads_refuse_path_tricks_and_forged_forms(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What each upload left in its temporary folder, seen just before the folder is removed.
+    left: list[str] = []
+    remove = evidence_page.shutil.rmtree
+
+    def seen_then_removed(path: Path, *args: object) -> None:
+        left.extend(str(p.relative_to(path)) for p in Path(path).rglob("*"))
+        remove(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(evidence_page.shutil, "rmtree", seen_then_removed)
     browser = scene.browser("XB", "responder", "central-authority-officer")
     browser.get(f"/evidence/new?case={scene.case_id}")
     fields = {
@@ -307,7 +319,15 @@ def test_uploads_refuse_path_tricks_and_forged_forms(scene: Scene) -> None:
         "description": "x",
         "method": "y",
     }
-    for name in ("../escape.txt", "sub/escape.txt", "..", "a\\b.txt"):
+    tricks = (
+        "../escape.txt",
+        "../../escape.txt",
+        "../../../escape.txt",
+        "sub/escape.txt",
+        "..",
+        "a\\b.txt",
+    )
+    for name in tricks:
         refused = browser.http.post(
             "/evidence", data=fields, files=[("files", (name, b"data", "text/plain"))]
         )
@@ -318,8 +338,68 @@ def test_uploads_refuse_path_tricks_and_forged_forms(scene: Scene) -> None:
         files=[("files", ("ok.txt", b"data", "text/plain"))],
     )
     assert forged.status_code == 403
-    assert not (scene.xb.settings.home.parent / "escape.txt").exists()
-    assert not any((scene.xb.settings.home / "uploads").iterdir())
+    # Files go to uploads/evidence-*/files/: a name climbing out of it would land in the
+    # temporary folder, in uploads/, in the node's home or beside it. None did.
+    home = scene.xb.settings.home
+    assert left == ["files"] * (len(tricks) + 1), left
+    for place in (home / "uploads", home, home.parent):
+        assert not (place / "escape.txt").exists(), place
+    assert not any((home / "uploads").iterdir())
+    with scene.xb.sessions() as session:
+        assert [p.id for p in service.list_packages(session)] == [scene.package_id]
+
+
+def _multipart(parts: list[tuple[str, str | None, bytes]], boundary: str = "b0undary") -> bytes:
+    out = b""
+    for name, filename, body in parts:
+        disposition = f'form-data; name="{name}"' + (
+            f'; filename="{filename}"' if filename is not None else ""
+        )
+        out += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+        out += body + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+def test_upload_parsing_refuses_a_second_token_empty_files_and_oversized_forms(
+    scene: Scene,
+) -> None:
+    browser = scene.browser("XB", "responder", "central-authority-officer")
+    browser.get(f"/evidence/new?case={scene.case_id}")
+    token = browser.csrf.encode()
+    base = [("case", None, scene.case_id.encode()), ("description", None, b"x")]
+    base.append(("method", None, b"y"))
+
+    def send(parts: list[tuple[str, str | None, bytes]], **headers: str) -> int:
+        response = browser.http.post(
+            "/evidence",
+            content=_multipart(parts),
+            headers={"content-type": "multipart/form-data; boundary=b0undary", **headers},
+        )
+        return response.status_code
+
+    good = ("files", "a.txt", b"data")
+    # A forged token after the real one, or the real one after a forged one: refused.
+    assert send([("csrf", None, token), ("csrf", None, b"forged"), *base, good]) == 403
+    assert send([("csrf", None, b"forged"), ("csrf", None, token), *base, good]) == 403
+    # A chosen file with nothing in it.
+    assert send([("csrf", None, token), *base, ("files", "empty.txt", b"")]) == 400
+    # Too many parts, and a part with enormous headers.
+    many = [("csrf", None, token)] + [(f"f{i}", None, b"") for i in range(1200)]
+    assert send(many) == 400
+    # Headers within the parser's limit of one header, beyond ours for a part.
+    padded = f"v\r\nX-Pad-1: {'p' * 3000}\r\nX-Pad-2: {'p' * 3000}\r\nX-Pad-3: {'p' * 3000}"
+    body = _multipart([("csrf", None, token), *base, good]).replace(
+        b'name="method"', f'name="method"\r\nX-Pad: {padded}'.encode()
+    )
+    response = browser.http.post(
+        "/evidence",
+        content=body,
+        headers={"content-type": "multipart/form-data; boundary=b0undary"},
+    )
+    assert response.status_code == 400
+    assert "headers that are too long" in response.text
+    # A malformed form is refused, not a server error.
+    assert send([("csrf", None, token), ("x" * 10_000, None, b"v")]) == 400
     with scene.xb.sessions() as session:
         assert [p.id for p in service.list_packages(session)] == [scene.package_id]
 

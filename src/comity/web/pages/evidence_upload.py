@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from comity.kit.errors import ComityError
@@ -22,6 +23,10 @@ MAX_FIELD_BYTES = 20_000
 MAX_FIELDS = 100
 MAX_FILES = 1000
 MAX_NAME_BYTES = 255
+#: Bytes of headers in one part (names, content type): a browser sends a few hundred.
+MAX_HEADER_BYTES = 8192
+#: Parts in one form: every field and every file, and a few more.
+MAX_PARTS = MAX_FIELDS + MAX_FILES + 10
 EXPIRED = "this form has expired or did not come from this site: reload the page"
 
 
@@ -93,16 +98,30 @@ class _Receiver:
         self.sink: IO[bytes] | None = None
         self.size = 0
         self.fields = 0
+        self.parts = 0
+        self.header_bytes = 0
+        self.csrf_seen = False
 
     # python-multipart callbacks
     def on_part_begin(self) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise UploadRefused("the form has too many parts")
         self.headers, self.buffer, self.sink, self.size = {}, bytearray(), None, 0
         self.name, self.filename = "", None
+        self.header_bytes = 0
+
+    def _count_header(self, size: int) -> None:
+        self.header_bytes += size
+        if self.header_bytes > MAX_HEADER_BYTES:
+            raise UploadRefused("a part of the form has headers that are too long")
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._count_header(end - start)
         self.header_field += data[start:end]
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._count_header(end - start)
         self.header_value += data[start:end]
 
     def on_header_end(self) -> None:
@@ -158,10 +177,18 @@ class _Receiver:
             except UnicodeDecodeError:
                 raise UploadRefused(f"the field {self.name!r} is not UTF-8") from None
             if self.name == CSRF_FIELD:
+                # One token per form: a second one must not replace the verdict on the first.
+                if self.csrf_seen:
+                    raise CsrfRefused(EXPIRED)
+                self.csrf_seen = True
                 self.csrf_ok = bool(self.csrf) and hmac.compare_digest(text, self.csrf)
             self.upload.fields.setdefault(self.name, []).append(text)
             return
         if self.sink is not None:
+            if self.size == 0:
+                raise UploadRefused(
+                    f"the file {self.filename!r} is empty: choose the file again", field="files"
+                )
             self.sink.flush()
             os.fsync(self.sink.fileno())
             self.sink.close()
@@ -196,6 +223,8 @@ async def receive(request: Request, folder: Path, max_bytes: int, csrf: str) -> 
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
+    except MultipartParseError as exc:
+        raise UploadRefused(f"the form is malformed: {exc}") from None
     finally:
         receiver.close()
     if not receiver.csrf_ok:
