@@ -16,10 +16,21 @@ from comity.law import get_law
 def _msgids() -> set[str]:
     ids = {*m.KIND_TITLES.values(), *m.INSTRUMENT_TITLES.values(), *m.CHANNELS.values()}
     ids |= {v for k, v in vars(m).items() if k.isupper() and isinstance(v, str)}
-    for instrument in get_law().instruments.values():
+    return ids | set(m.law_texts())
+
+
+def test_law_texts_include_every_label_title_condition_and_effect_of_the_law_data() -> None:
+    law = get_law()
+    texts = m.law_texts()
+    for instrument in law.instruments.values():
         for rule in instrument.kinds.values():
-            ids |= {element.label for element in rule.all_elements}
-    return ids
+            for element in rule.all_elements:
+                assert element.label in texts
+                assert element.condition_text is None or element.condition_text in texts
+    assert {c.title for c in law.conduct_categories.values()} <= set(texts)
+    assert {g.title for g in law.grounds.values()} <= set(texts)
+    assert {g.short_title for g in law.grounds.values()} <= set(texts)
+    assert {e.effect_text for e in law.declaration_effects.values()} <= set(texts)
 
 
 def test_every_kind_has_a_title() -> None:

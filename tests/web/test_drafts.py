@@ -5,16 +5,31 @@ eyes, and dispatch - over real HTTP against a node holding the scenario's direct
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import pytest
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 
 from comity.audit.models import AuditEntry
 from comity.cases.models import Case
+from comity.directory.document import parse_directory
+from comity.law import (
+    FINDING_CODES,
+    Finding,
+    InstrumentNotInForce,
+    UnknownParty,
+    check_request,
+    error_finding,
+)
 from comity.messaging.models import OutboxMessage
 from comity.nodes.runtime import Node
+from comity.requests import checking
 from comity.requests.models import RequestDraft
+from comity.web.core import TEMPLATES
+from comity.web.i18n import LANGUAGES, translations
+from comity.web.pages.drafts import ShownFinding, shown
 from tests.law.conftest import scenario_directory_document
 from tests.requests.conftest import example
 from tests.support import World
@@ -314,19 +329,85 @@ def test_in_arabic_the_wizard_is_right_to_left_and_translated(
     assert checked.status_code == 200, checked.text[:500]
 
 
-def test_the_conduct_titles_and_condition_texts_shown_match_the_law_data() -> None:
-    """The page translates these from its own catalog: a new category or condition in the
-    law data must be added there too, or the wizard would miss or fail on it."""
-    from comity.law import get_law
-    from comity.web.pages.drafts import CONDITIONS, CONDUCT_TITLES
+def _every_kind_of_finding() -> list[Finding]:
+    """At least one finding of every code, from the evaluator on the scenario's parties."""
+    directory = parse_directory(scenario_directory_document())
+    on = date(2026, 9, 1)
+    mla = example("mla")
+    requests = [
+        {**mla, "facts_summary": "", "conduct": ["money-laundering"], "language": "en"},
+        {**mla, "language": "", "conduct": ["hacking"]},
+        {**mla, "conduct": []},
+        {**mla, "requesting_party": "XE", "requested_party": "XA", "instrument": "untoc"},
+        {**example("subscriber-information"), "simultaneous_notification_made": False},
+        {**example("subscriber-information"), "requesting_party": "XE", "instrument": None},
+        {**example("emergency-disclosure"), "data_categories": ["subscriber"]},
+        {**example("preservation"), "offence": 7},
+    ]
+    found = [f for r in requests for f in checking.check(directory, r, on).findings]
+    # XB as a party that notified no languages, declared no offence coverage and made a
+    # reservation comity does not model.
+    document = scenario_directory_document()
+    xb = next(p for p in document["participants"] if p["id"] == "XB")
+    xb.update(languages=[], offence_coverage=[])
+    xb["declarations"].append(
+        {"instrument": "budapest", "article": "40", "type": "reservation", "effect": "other"}
+    )
+    found += check_request(parse_directory(document), {**mla, "language": "fr"}, on)
+    found.append(error_finding(InstrumentNotInForce("instrument: not yet", field="instrument")))
+    found.append(error_finding(UnknownParty("requested_party: unknown", field="requested_party")))
+    return found
 
-    law = get_law()
-    assert {c: item.title for c, item in law.conduct_categories.items()} == CONDUCT_TITLES
-    texts = {
-        element.condition_text
-        for instrument in law.instruments.values()
-        for rule in instrument.kinds.values()
-        for element in rule.all_elements
-        if element.condition_text
-    }
-    assert texts <= set(CONDITIONS)
+
+@pytest.mark.parametrize("lang", [code for code in LANGUAGES if code != "en"])
+def test_every_finding_is_said_in_the_readers_language(lang: str) -> None:
+    """No finding falls back to the evaluator's English: each code has its sentence, and the
+    law data's labels, titles and effect texts in it are translated (strictly)."""
+    found = _every_kind_of_finding()
+    assert {f.code for f in found} == FINDING_CODES
+    english = _environment("en")
+    translated = _environment(lang)
+    for item in shown(found, {}):
+        here = _sentence(translated, item)
+        assert here, item
+        assert "%(" not in here, item
+        assert here != _sentence(english, item), (lang, item)
+
+
+def test_every_finding_code_has_a_sentence() -> None:
+    from comity.web.pages.drafts import FINDING_TEXTS
+
+    assert {key.split(":")[0] for key in FINDING_TEXTS} >= FINDING_CODES
+
+
+def _environment(lang: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+    )
+    env.install_gettext_translations(translations(lang, strict=True), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def _sentence(env: Environment, item: ShownFinding) -> str:
+    template = env.from_string(
+        '{% import "drafts/_macros.html" as m with context %}{{ m.finding_text(f) }}'
+    )
+    return " ".join(template.render(f=item).split())
+
+
+def test_the_form_shows_findings_and_the_profile_without_english(
+    web_node: Node, browser: Browser
+) -> None:
+    signed_in(web_node, browser, "cleo", "central-authority-officer")
+    browser.get("/drafts/new?party=XB&kind=preservation&lang=fr")
+    form = preservation_form(conduct=["drug-trafficking"], language="en", necessity=None)
+    page = browser.post("/drafts?lang=fr", {**form, "act": "check"})
+    assert page.status_code == 200, page.text[:500]
+    assert '<span lang="en"' not in page.text
+    assert "ne couvre pas ce comportement" in page.text
+    assert "Trafic de stupéfiants au moyen des TIC" in page.text
+    assert 'data-test="profile-declaration"' in page.text
+    assert "double incrimination" in page.text

@@ -1,10 +1,36 @@
 """The fixed wording of the formal document, marked for extraction into the catalogs.
 
-Element labels and condition texts come from the law data (`comity.law`), not from here;
-the catalogs translate them too, and a test keeps the two in step.
+Element labels and condition texts come from the law data (`comity.law`), not from here.
+This catalog is the one place where every text of the law data shown to a reader (in the
+document or in the web pages, which fall back to this catalog) is translated: `law_texts`
+lists them, and a test keeps the catalogs complete.
 """
 
 from __future__ import annotations
+
+from comity.law import get_law
+
+
+def law_texts() -> dict[str, str]:
+    """Every text of the law data that a document or a page shows, with what it is: element
+    labels and condition texts, conduct titles, ground titles and short titles, and the
+    effect texts of declarations."""
+    law = get_law()
+    texts: dict[str, str] = {}
+    for instrument in law.instruments.values():
+        for rule in instrument.kinds.values():
+            for element in rule.all_elements:
+                texts.setdefault(element.label, "element label")
+                if element.condition_text:
+                    texts.setdefault(element.condition_text, "condition text")
+    for category in law.conduct_categories.values():
+        texts.setdefault(category.title, "conduct title")
+    for ground in law.grounds.values():
+        texts.setdefault(ground.title, "ground title")
+        texts.setdefault(ground.short_title, "ground short title")
+    for effect in law.declaration_effects.values():
+        texts.setdefault(effect.effect_text, "declaration effect")
+    return texts
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for a deferred message

@@ -134,6 +134,7 @@ class Kind(_Law):
 class Ground(_Law):
     code: str = Field(pattern=CODE)
     title: str
+    short_title: str = Field(description="A few words for charts and tables (statistics)")
     type: Literal["refusal", "postponement"] = "refusal"
     never: Cited | None = Field(default=None, description="Set when no instrument allows it")
 

@@ -175,8 +175,13 @@ def participant_page(request: Request, user: PageUser, participant_id: str) -> R
     if participant.id != node.participant_id:
         try:
             profile = party_profile(directory, node.participant_id, participant.id, today)
+            known = get_law().declaration_effects
+            # The effect in plain words is law data, translated where shown; a declaration
+            # comity does not model keeps only the party's own text.
             effects = {
-                (d.instrument, d.article): (d.effect_text, d.citation) for d in profile.declarations
+                (d.instrument, d.article): (d.effect_text, d.citation)
+                for d in profile.declarations
+                if d.effect in known
             }
         except LawError as exc:
             unavailable = exc.message

@@ -9,7 +9,7 @@ audits; the law's findings come from the same check as the API's.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from comity.documents.messages import CHANNELS, INSTRUMENT_TITLES, KIND_TITLES
 from comity.documents.render import render_request
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
-from comity.law import Finding, LawError, applicable_instruments, get_law, route
+from comity.law import Finding, LawError, applicable_instruments, error_finding, get_law, route
 from comity.law.routing import Route
 from comity.nodes.runtime import Node
 from comity.requests import permissions, service
@@ -77,40 +77,12 @@ INPUT_HINTS: dict[str, str] = {
     "language": N_("Only the languages the requested party accepts are offered."),
 }
 
-CONDITIONS: dict[str, str] = {
-    "if different from the issuing authority": N_("if different from the issuing authority"),
-    "where the host party requires simultaneous notification under article 7(5)(a)": N_(
-        "where the host party requires simultaneous notification under article 7(5)(a)"
-    ),
-    "any available information": N_("any available information"),
-    "except in relation to requests for the purpose of service of judicial documents": N_(
-        "except in relation to requests for the purpose of service of judicial documents"
-    ),
-    "where possible": N_("where possible"),
-    "except for service of documents": N_("except for service of documents"),
-    "except for service of judicial documents": N_("except for service of judicial documents"),
-}
 
-CONDUCT_TITLES: dict[str, str] = {
-    "illegal-access": N_("Illegal access"),
-    "illegal-interception": N_("Illegal interception"),
-    "data-interference": N_("Data interference"),
-    "system-interference": N_("System interference"),
-    "misuse-of-devices": N_("Misuse of devices"),
-    "computer-forgery": N_("Computer-related (ICT-related) forgery"),
-    "computer-fraud": N_("Computer-related (ICT-related) fraud"),
-    "child-sexual-abuse-material": N_("Child sexual abuse or exploitation material"),
-    "copyright": N_("Infringements of copyright and related rights"),
-    "attempt-aiding-abetting": N_("Attempt, aiding or abetting"),
-    "ict-theft": N_("ICT-related theft"),
-    "grooming": N_("Solicitation or grooming of a child for sexual offences"),
-    "intimate-images": N_("Non-consensual dissemination of intimate images"),
-    "money-laundering": N_("Laundering of proceeds of crime"),
-    "extortion": N_("Extortion committed by means of ICT"),
-    "drug-trafficking": N_("Drug trafficking by means of ICT"),
-    "arms-trafficking": N_("Arms trafficking by means of ICT"),
-    "terrorism": N_("Terrorist activities by means of ICT"),
-}
+def conduct_titles() -> dict[str, str]:
+    """Conduct category → its title in the law data (translated in the documents' catalog,
+    like every law-data text: `comity.documents.messages.law_texts`)."""
+    return {code: item.title for code, item in get_law().conduct_categories.items()}
+
 
 DECLARATION_TYPES: dict[str, str] = {
     "declaration": N_("Declaration"),
@@ -151,61 +123,163 @@ DONE: dict[str, str] = {
 
 # --- findings, in the reader's language --------------------------------------------------
 
+#: The sentence(s) shown for each finding code (`comity.law.FINDING_CODES`), chosen by
+#: `_text_keys`; `%(name)s` are filled from the finding's params, law-data texts translated.
+FINDING_TEXTS: dict[str, str] = {
+    "missing-element:blocking": N_("Missing: %(label)s"),
+    "missing-element:warning": N_("Should be given: %(label)s"),
+    "missing-element:note": N_("Not given: %(label)s"),
+    "must-be-true": N_("Must be confirmed: %(label)s"),
+    "mistyped": N_("Not in the expected form: %(label)s"),
+    "language-missing": N_("Missing: the language of the request."),
+    "language-accepted": N_("The requested party accepts: %(languages)s."),
+    "no-languages-notified": N_(
+        "The requested party has notified no accepted languages; check before sending."
+    ),
+    "language-not-accepted": N_(
+        "The requested party does not accept this language; it accepts: %(languages)s. "
+        "Translate the request."
+    ),
+    "unknown-conduct": N_(
+        "Unknown conduct categories: %(conduct)s. Choose them from the list: dual criminality "
+        "compares conduct, not the names of offences."
+    ),
+    "conduct-missing": N_("Give the conduct concerned so that dual criminality can be checked."),
+    "conduct-not-declared": N_(
+        "The requested party has not declared which conduct its law covers; dual criminality "
+        "cannot be checked."
+    ),
+    "dual-criminality": N_(
+        "The requested party's law does not cover this conduct: %(conduct)s. It may refuse for "
+        "lack of dual criminality."
+    ),
+    "declaration-not-modelled:declaration": N_(
+        "The requested party made a declaration under %(provision)s that comity cannot apply; "
+        "check it by hand."
+    ),
+    "declaration-not-modelled:reservation": N_(
+        "The requested party made a reservation under %(provision)s that comity cannot apply; "
+        "check it by hand."
+    ),
+    "declaration-effect:declaration": N_("Declaration of the requested party: %(effect)s"),
+    "declaration-effect:reservation": N_("Reservation of the requested party: %(effect)s"),
+    "treaty-displaces": N_(
+        "Treaty %(treaty)s binds the two parties: its procedure applies instead of the general "
+        "procedure of the %(instrument)s."
+    ),
+    "law-error:no_applicable_instrument": N_("No instrument allows this request to this party."),
+    "law-error:fallback": N_("Send instead: %(kind)s."),
+    "law-error:instrument_not_in_force": N_(
+        "The chosen legal basis does not bind both parties on this date."
+    ),
+    "law-error:unknown_party": N_("A party named in the request is not in the directory."),
+    "law-error:unknown_instrument": N_("The chosen legal basis is not known."),
+    "law-error": N_(
+        "The law cannot be applied to this request as it stands; check the field concerned."
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    """A value put into a finding's sentence: `text` as it is (names, codes), `msgid` to
+    translate, `msgids` to translate each and join with `sep`."""
+
+    how: str
+    value: Any
+    sep: str = "; "
+
 
 @dataclass(frozen=True, slots=True)
 class ShownFinding:
-    """A finding ready for a page: `code` selects the translated sentence, `params` fill it,
-    `message` is the evaluator's own English wording for findings without a sentence."""
+    """A finding ready for a page: `texts` are the message ids of its sentence(s) in order,
+    `args` fill their placeholders, each translated as it says."""
 
     severity: str
     element: str
     citation: str
     verified: bool
     code: str
-    params: dict[str, Any]
-    message: str
+    texts: tuple[str, ...]
+    args: dict[str, Arg]
 
 
-_PREFIXES = {"Missing: ": "missing", "Should be given: ": "should", "Not given: ": "not-given"}
+def _text_keys(finding: Finding) -> list[str]:
+    params = finding.params
+    code = finding.code
+    if code == "missing-element":
+        return [f"{code}:{finding.severity}"]
+    if code == "language-missing":
+        return [code, "language-accepted"] if params.get("languages") else [code]
+    if code in ("declaration-effect", "declaration-not-modelled"):
+        kind = "reservation" if params.get("type") == "reservation" else "declaration"
+        return [f"{code}:{kind}"]
+    if code == "law-error":
+        error = f"law-error:{params.get('error')}"
+        keys = [error if error in FINDING_TEXTS else code]
+        if params.get("fallback_kind") in KIND_TITLES:
+            keys.append("law-error:fallback")
+        return keys
+    return [code if code in FINDING_TEXTS else "law-error"]
 
 
-def shown(
-    found: list[Finding], fields: dict[str, FormField], accepted: list[str]
-) -> list[ShownFinding]:
-    """Each finding with the sentence the page shows for it."""
+def _label(name: str, params: Mapping[str, Any], fields: dict[str, FormField]) -> Arg:
+    if name in EXTRA_LABELS:
+        return Arg("msgid", EXTRA_LABELS[name])
+    if name in fields:
+        return Arg("msgid", fields[name].label)
+    if params.get("label"):
+        return Arg("msgid", str(params["label"]))
+    return Arg("text", name)
+
+
+def _args(finding: Finding, fields: dict[str, FormField]) -> dict[str, Arg]:
+    params = finding.params
     law = get_law()
-    result = []
-    for finding in found:
-        code = "other"
-        params: dict[str, Any] = {}
-        field = fields.get(finding.element)
-        prefix = next((c for p, c in _PREFIXES.items() if finding.message.startswith(p)), None)
-        if finding.element == "language" and prefix == "missing":
-            code, params = "language-missing", {"languages": accepted}
-        elif finding.element == "language" and "accepts requests in" in finding.message:
-            code, params = "language-not-accepted", {"languages": accepted}
-        elif field is not None and prefix is not None:
-            code, params = prefix, {"field": field}
-        elif field is not None and finding.message.endswith("must be true."):
-            code, params = "must-be-true", {"field": field}
-        elif "does not cover this conduct" in finding.message:
-            conduct = [
-                c for c, item in law.conduct_categories.items() if item.title in finding.message
-            ]
-            code, params = "conduct-uncovered", {"conduct": conduct}
-        elif field is not None and re.search(r"' must be (a|true)", finding.message):
-            code, params = "mistyped", {"field": field}
-        result.append(
-            ShownFinding(
-                finding.severity,
-                finding.element,
-                finding.citation,
-                finding.verified,
-                code,
-                params,
-                finding.message,
-            )
+    args: dict[str, Arg] = {}
+    if "field" in params:
+        args["label"] = _label(str(params["field"]), params, fields)
+    if "languages" in params:
+        names = [i18n.LANGUAGES[c].name if c in i18n.LANGUAGES else c for c in params["languages"]]
+        args["languages"] = Arg("text", ", ".join(names))
+    if "conduct" in params:
+        codes = [str(c) for c in params["conduct"]]
+        if all(c in law.conduct_categories for c in codes):
+            titles = [law.conduct_categories[c].title for c in codes]
+            args["conduct"] = Arg("msgids", titles)
+        else:
+            args["conduct"] = Arg("text", ", ".join(codes))
+    if finding.code == "declaration-effect" and params.get("effect") in law.declaration_effects:
+        args["effect"] = Arg("msgid", law.declaration_effects[params["effect"]].effect_text)
+    if "article" in params:
+        args["provision"] = Arg("text", f"{params.get('instrument', '')} {params['article']}")
+    if "treaty" in params:
+        args["treaty"] = Arg("text", str(params["treaty"]))
+    if "instrument" in params:
+        instrument = str(params["instrument"])
+        known = instrument in INSTRUMENT_TITLES
+        args["instrument"] = Arg(
+            *(("msgid", INSTRUMENT_TITLES[instrument]) if known else ("text", instrument))
         )
+    if params.get("fallback_kind") in KIND_TITLES:
+        args["kind"] = Arg("msgid", KIND_TITLES[params["fallback_kind"]])
+    return args
+
+
+def shown(found: list[Finding], fields: dict[str, FormField]) -> list[ShownFinding]:
+    """Each finding with the sentence the page shows for it, in the reader's language."""
+    result = [
+        ShownFinding(
+            finding.severity,
+            finding.element,
+            finding.citation,
+            finding.verified,
+            finding.code,
+            tuple(FINDING_TEXTS[key] for key in _text_keys(finding)),
+            _args(finding, fields),
+        )
+        for finding in found
+    ]
     order = {"blocking": 0, "warning": 1, "note": 2}
     return sorted(result, key=lambda f: order.get(f.severity, 3))
 
@@ -237,7 +311,7 @@ class Wizard:
     explicit: bool
     profile: Any
     route: Route | None
-    unavailable: str
+    unavailable: ShownFinding | None
     instruments: list[str]
     fields: list[FormField]
     accepted: list[str]
@@ -260,11 +334,11 @@ def _wizard(session: Session, us: str, party: str, kind: str, instrument: str | 
         usable = []
     explicit = instrument if instrument in usable else None
     chosen: Route | None = None
-    unavailable = ""
+    unavailable: ShownFinding | None = None
     try:
         chosen = route(directory, us, party, kind, on, explicit)
     except LawError as exc:
-        unavailable = exc.message
+        unavailable = shown([error_finding(exc)], {})[0]
     name = explicit or (chosen.instrument if chosen else "")
     fields = form_fields(kind, name) if name else []
     accepted = list(profile.languages)
@@ -338,9 +412,8 @@ def _check(session: Session, document: dict[str, Any], wizard: Wizard) -> list[S
     try:
         found = service.check_document(session, document).findings
     except ComityError as exc:
-        field = str(exc.details.get("field") or "request")
-        found = [Finding("blocking", field, exc.message, str(exc.details.get("article") or ""))]
-    return shown(found, {f.name: f for f in wizard.fields}, wizard.accepted)
+        found = [error_finding(exc)]
+    return shown(found, {f.name: f for f in wizard.fields})
 
 
 def _by_field(
@@ -388,8 +461,8 @@ def _labels() -> dict[str, Any]:
         GROUP_TITLES=GROUP_TITLES,
         EXTRA_LABELS=EXTRA_LABELS,
         INPUT_HINTS=INPUT_HINTS,
-        CONDITIONS=CONDITIONS,
-        CONDUCT_TITLES=CONDUCT_TITLES,
+        CONDUCT_TITLES=conduct_titles(),
+        KNOWN_EFFECTS=frozenset(get_law().declaration_effects),
         DECLARATION_TYPES=DECLARATION_TYPES,
         CONTACT_ROLES=CONTACT_ROLES,
         REFUSALS=REFUSALS,
@@ -553,9 +626,7 @@ def _draft_wizard(session: Session, draft: RequestDraft) -> Wizard:
 def _draft_context(
     session: Session, user: WebUser, draft: RequestDraft, wizard: Wizard, **extra: Any
 ) -> dict[str, Any]:
-    found = shown(
-        service.findings(session, draft), {f.name: f for f in wizard.fields}, wizard.accepted
-    )
+    found = shown(service.findings(session, draft), {f.name: f for f in wizard.fields})
     blocking = sum(1 for f in found if f.severity == "blocking")
     values = extra.pop("values", None) or form_values(draft.document, wizard.fields)
     checked_findings = extra.pop("findings", None)

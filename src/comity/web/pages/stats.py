@@ -16,6 +16,7 @@ from comity.documents.messages import KIND_TITLES
 from comity.kit.clock import utc_now
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
+from comity.law import get_law
 from comity.stats import service as stats
 from comity.web.core import PageUser, WebUser, node_of, render, require_roles
 from comity.web.i18n import N_
@@ -26,21 +27,6 @@ STATS_ROLES = ("auditor", "administrator", "central-authority-officer", "authori
 DEFAULT_DAYS = 90
 
 DIRECTIONS = {"incoming": N_("Incoming"), "outgoing": N_("Outgoing")}
-GROUNDS = {
-    "non-conformity": N_("Request does not conform to the instrument"),
-    "essential-interests": N_("Sovereignty, security, ordre public or essential interests"),
-    "domestic-law-bar": N_("Prohibited by domestic law in a similar domestic case"),
-    "contrary-to-legal-system": N_("Contrary to the legal system on mutual legal assistance"),
-    "political-offence": N_("Political offence"),
-    "dual-criminality": N_("Absence of dual criminality"),
-    "dual-criminality-reservation": N_("Reservation requiring dual criminality"),
-    "immunity-or-privilege": N_("Immunity, privilege or press freedom"),
-    "ne-bis-in-idem": N_("Ne bis in idem"),
-    "fundamental-rights": N_("Manifest breach of a fundamental right"),
-    "ongoing-investigation": N_("Interference with an ongoing investigation or proceeding"),
-    "bank-secrecy": N_("Bank secrecy"),
-    "fiscal-matters": N_("Fiscal matters"),
-}
 OUTCOMES = {
     "accepted": N_("Accepted"),
     "extended": N_("Extended"),
@@ -51,6 +37,12 @@ OUTCOMES = {
     "expired": N_("Expired"),
     "pending": N_("Awaiting an answer"),
 }
+
+
+def ground_labels() -> dict[str, str]:
+    """Ground code → its short title in the law data (translated in the documents' catalog,
+    like every law-data text)."""
+    return {code: ground.short_title for code, ground in get_law().grounds.items()}
 
 
 @dataclass(frozen=True)
@@ -131,6 +123,7 @@ def stats_page(request: Request, user: PageUser) -> Response:
     charts["preservation"] = chart(
         "chart-preservation", [(o, result.preservation.get(o, 0)) for o in OUTCOMES]
     )
+    grounds = ground_labels()
     return render(
         request,
         "stats/index.html",
@@ -140,7 +133,8 @@ def stats_page(request: Request, user: PageUser) -> Response:
         charts=charts,
         KIND_TITLES=KIND_TITLES,
         DIRECTIONS=DIRECTIONS,
-        GROUNDS=GROUNDS,
+        GROUNDS=grounds,
+        ground_bars=[grounds.get(g.ground, g.ground) for g in result.refusal_grounds],
         OUTCOMES=OUTCOMES,
         csv_query=f"from={result.start.isoformat()}&to={result.end.isoformat()}",
     )
