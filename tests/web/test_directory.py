@@ -117,8 +117,13 @@ def test_participant_page_shows_contacts_declarations_instruments_and_keys(
     instruments = re.findall(r'data-test="instrument-row" data-instrument="([^"]+)"', text)
     assert instruments == ["budapest", "untoc"]
     assert "Jul 1, 2016" in text  # budapest between XA and XB: from the later ratification
-    assert "budapest-p2 7(5)(a)" in text or "7(5)(a)" in text
-    assert "simultaneous-notification" in text
+    # The declaration row says what the declaration means, in words the law data gives for its
+    # effect (the directory entry carries only the code), under its translated type.
+    row = re.search(r'data-test="declaration-row">(.*?)</tr>', text, re.S)
+    assert row, text
+    assert '<th scope="row">Declaration</th>' in row.group(1)
+    assert "<code>simultaneous-notification</code>" in row.group(1)
+    assert "notified at the same time to its designated authority" in row.group(1)
     assert with_directory.keyring.signing_key().kid in text
     assert officer.get("/directory/NOPE").status_code == 404
 
