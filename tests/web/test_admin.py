@@ -273,3 +273,10 @@ def test_admin_pages_in_every_language(web_node: Node, admin: Browser, lang: str
     secret = re.search(r'data-test="totp-secret">([A-Z2-7]+)<', shown.text)
     assert secret
     assert len(totp_code(secret.group(1), utc_now())) == 6
+
+
+def test_preferences_name_the_roles_in_the_readers_language(admin: Browser) -> None:
+    page = admin.get("/preferences?lang=fr")
+    assert page.status_code == 200
+    assert '<dd data-test="roles">Administrateur</dd>' in page.text
+    assert '<dd data-test="roles">Administrator</dd>' in admin.get("/preferences?lang=en").text

@@ -56,6 +56,9 @@ def test_stats_page_shows_the_known_figures_in_charts_and_tables(
         ("preservation", "1"),
     ]
     assert '<title id="chart-kind-outgoing-title">' in text
+    # Bars are labelled with the titles the tables use, not the codes.
+    labels = re.findall(r'<text class="bar-label"[^>]*>([^<]+)<', outgoing.group(0))
+    assert [label[:20] for label in labels] == ["Request for mutual l", "Request for expedite"]
     party = re.search(r'data-test="stats-party".*?</table>', text, re.S)
     assert party
     assert re.findall(r'data-key="(X[BC])"', party.group(0)) == ["XB", "XC"]

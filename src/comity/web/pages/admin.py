@@ -41,25 +41,12 @@ from comity.web.core import (
     require_roles,
 )
 from comity.web.i18n import N_
+from comity.web.labels import ROLE_LABELS, ROSTER_ROLE_LABELS
 
 router = APIRouter(include_in_schema=False)
 
 ADMIN = ("administrator",)
 MAX_DIRECTORY_BYTES = 5 * 2**20
-ROLE_LABELS = {
-    "drafter": N_("Drafter"),
-    "authorising-officer": N_("Authorising officer"),
-    "central-authority-officer": N_("Central authority officer"),
-    "duty-officer": N_("24/7 duty officer"),
-    "provider-responder": N_("Provider responder"),
-    "auditor": N_("Auditor"),
-    "administrator": N_("Administrator"),
-}
-ROSTER_ROLE_LABELS = {
-    "officer": N_("Duty officer"),
-    "supervisor": N_("Supervisor"),
-    "central-authority": N_("Central authority (hand-off)"),
-}
 KEY_USES = {"sig": N_("Signing (Ed25519)"), "enc": N_("Encryption (X25519)")}
 USER_ACTS = {"roles", "disable", "enable", "unlock", "reset-totp"}
 

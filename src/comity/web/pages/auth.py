@@ -29,6 +29,7 @@ from comity.web.core import (
     safe_next,
     secure_cookies,
 )
+from comity.web.labels import ROLE_LABELS
 from comity.web.nav import home_for
 
 router = APIRouter(include_in_schema=False)
@@ -148,6 +149,7 @@ def preferences_page(request: Request, user: PageUser) -> Response:
         user,
         zones=sorted(available_timezones()),
         saved=bool(flash_value(request, user, "saved")),
+        ROLE_LABELS=ROLE_LABELS,
     )
 
 

@@ -39,17 +39,13 @@ from comity.web.core import (
     require_roles,
 )
 from comity.web.i18n import N_
+from comity.web.labels import ROSTER_ROLE_LABELS
 
 router = APIRouter(include_in_schema=False)
 
 READ_ROLES = permissions.OFFICIALS | ROSTER_ADMINS
 RECENT = 30
 
-ROLE_LABELS = {
-    "officer": N_("Officer"),
-    "supervisor": N_("Supervisor"),
-    "central-authority": N_("Central authority"),
-}
 ASSIGNMENT_LABELS = {
     "open": N_("Waiting for acknowledgement"),
     "acknowledged": N_("Acknowledged"),
@@ -125,7 +121,7 @@ def _render(request: Request, user: WebUser, template: str) -> Response:
             local_time=lambda entry: _local(entry, now),
             can_acknowledge=user.has(*permissions.ACT_ROLES[Act.ACKNOWLEDGE]),
             KIND_TITLES=KIND_TITLES,
-            ROLE_LABELS=ROLE_LABELS,
+            ROLE_LABELS=ROSTER_ROLE_LABELS,
             ASSIGNMENT_LABELS=ASSIGNMENT_LABELS,
             ASSIGNMENT_BADGES=ASSIGNMENT_BADGES,
             acknowledged=flash_value(request, user, "acknowledged"),

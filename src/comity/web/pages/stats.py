@@ -135,6 +135,7 @@ def stats_page(request: Request, user: PageUser) -> Response:
         DIRECTIONS=DIRECTIONS,
         GROUNDS=grounds,
         ground_bars=[grounds.get(g.ground, g.ground) for g in result.refusal_grounds],
+        kind_bars=[KIND_TITLES.get(k, k) for k in kinds],
         OUTCOMES=OUTCOMES,
         csv_query=f"from={result.start.isoformat()}&to={result.end.isoformat()}",
     )
