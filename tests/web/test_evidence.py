@@ -524,3 +524,25 @@ def test_evidence_is_sealed_only_once_execution_is_open(scene: Scene) -> None:
     assert posted.status_code == 409
     with scene.xb.sessions() as session:
         assert service.list_packages(session, case_id) == []
+
+
+def test_a_missing_field_shows_the_form_again_with_a_translated_message(scene: Scene) -> None:
+    browser = scene.browser("XB", "responder", "central-authority-officer")
+    browser.get(f"/evidence/new?case={scene.case_id}&lang=fr")
+    response = browser.http.post(
+        "/evidence?lang=fr",
+        data={"csrf": browser.csrf, "case": scene.case_id, "description": "Journal", "method": ""},
+        files=[("files", ("a.txt", b"data", "text/plain"))],
+    )
+    assert response.status_code == 422
+    assert (
+        'data-test="form-error">Indiquez comment les éléments de preuve ont été obtenus'
+        in response.text
+    )
+    assert ">Journal</textarea>" in response.text
+    assert 'id="evidence-method" name="method" required' in response.text
+    missing = browser.get("/evidence/new?lang=fr")
+    assert missing.status_code == 400
+    assert "Ouvrez cette page depuis la demande" in missing.text
+    with scene.xb.sessions() as session:
+        assert [p.id for p in service.list_packages(session)] == [scene.package_id]

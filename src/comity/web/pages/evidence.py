@@ -171,6 +171,21 @@ def evidence_list(request: Request, user: PageUser, case: str = "") -> Response:
 # ------------------------------------------------------------------ seal and send (upload)
 
 
+NO_CASE = N_("Open this page from the request the evidence answers.")
+NO_FILES = N_("Choose at least one file.")
+NO_DESCRIPTION = N_("Say what the evidence is (description).")
+NO_METHOD = N_("Say how the evidence was acquired (method).")
+TOO_MANY_PROCEEDINGS = N_("At most 50 permitted proceedings, of 500 characters each.")
+
+
+class FormProblem(ComityError):
+    """A field of the sealing form is missing or too long: the form is shown again with the
+    message (a message id, translated where it is shown)."""
+
+    status_code = 422
+    code = "invalid_form"
+
+
 #: The acts that deliver evidence: sealing is open when one of them is.
 EXECUTIONS = {Act.EXECUTE, Act.EXECUTE_PARTIALLY}
 
@@ -205,17 +220,35 @@ def new_evidence(request: Request, user: PageUser, case: str = "") -> Response:
     require_roles(user, HANDLE_ROLES, "sealing evidence")
     node = node_of(request)
     if not case:
-        raise ComityError("name the request the evidence answers (?case=...)", field="case")
+        return render(
+            request, "evidence/new.html", user, status_code=400, case=None, problem=NO_CASE
+        )
     with transaction(node.sessions) as session:
         found = _answerable_case(session, case)
         audit.record(session, "web:evidence:new:read", user.username, case)
-        return render(
-            request,
-            "evidence/new.html",
-            user,
-            case=found,
-            limit=node.settings.evidence_upload_max_bytes,
-        )
+        return _form(request, user, found)
+
+
+def _form(
+    request: Request,
+    user: WebUser,
+    case: Any,
+    status_code: int = 200,
+    problem: str = "",
+    field: str = "",
+    values: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "evidence/new.html",
+        user,
+        status_code=status_code,
+        case=case,
+        limit=node_of(request).settings.evidence_upload_max_bytes,
+        problem=problem,
+        problem_field=field,
+        values=values or {},
+    )
 
 
 def _upload_root(node: Node) -> Path:
@@ -242,11 +275,35 @@ async def create_evidence(request: Request, user: PageUser, tasks: BackgroundTas
         except evidence_upload.CsrfRefused:
             await run_in_threadpool(_csrf_refused, node, request.url.path)
             raise
-        package_id, transfer_id = await run_in_threadpool(_seal_and_send, node, user, upload, work)
+        try:
+            package_id, transfer_id = await run_in_threadpool(
+                _seal_and_send, node, user, upload, work
+            )
+        except FormProblem as exc:
+            # Show the form again, with what was typed (files must be chosen again).
+            case = await run_in_threadpool(_case_or_none, node, upload.value("case").strip())
+            if case is None:
+                raise
+            values = {name: upload.value(name) for name in FORM_FIELDS}
+            field = str(exc.details.get("field", ""))
+            return _form(request, user, case, 422, exc.message, field, values)
     finally:
         await run_in_threadpool(shutil.rmtree, work, True)
     tasks.add_task(_push_quietly, node, transfer_id)
     return RedirectResponse(f"/evidence/{package_id}?{flash_query(user, 'sent', '1')}", 303)
+
+
+FORM_FIELDS = ("description", "method", "tool", "conditions", "proceedings", "confidential")
+
+
+def _case_or_none(node: Node, case_id: str) -> Any:
+    if not case_id:
+        return None
+    with transaction(node.sessions) as session:
+        try:
+            return _answerable_case(session, case_id)
+        except ComityError:
+            return None
 
 
 def _csrf_refused(node: Node, path: str) -> None:
@@ -266,15 +323,15 @@ def _seal_and_send(
         line.strip() for line in upload.value("proceedings").splitlines() if line.strip()
     ]
     if not case_id:
-        raise ComityError("name the request the evidence answers", field="case")
+        raise FormProblem(NO_CASE, field="case")
     if not upload.files:
-        raise ComityError("choose at least one file", field="files")
+        raise FormProblem(NO_FILES, field="files")
     if not description:
-        raise ComityError("say what the evidence is (description)", field="description")
+        raise FormProblem(NO_DESCRIPTION, field="description")
     if not method:
-        raise ComityError("say how the evidence was acquired (method)", field="method")
+        raise FormProblem(NO_METHOD, field="method")
     if len(proceedings) > 50 or any(len(p) > 500 for p in proceedings):
-        raise ComityError("at most 50 proceedings of 500 characters each", field="proceedings")
+        raise FormProblem(TOO_MANY_PROCEEDINGS, field="proceedings")
     sealer = service.qualified(node, user.username)
     with transaction(node.sessions) as session:
         case = _answerable_case(session, case_id)
