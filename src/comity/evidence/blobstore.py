@@ -88,6 +88,21 @@ class BlobStore:
         finally:
             temporary.unlink(missing_ok=True)
 
+    def adopt(self, source: Path, sha256: str) -> str:
+        """Move a file whose content is already synced to disk and whose SHA-256 the caller
+        just computed from it into the store, by rename (same filesystem as the store): no
+        copy. The rename is made durable by syncing both folders. A blob already held is kept
+        and `source` is left where it is."""
+        final = self.path_for(sha256)
+        if final.is_file():
+            return sha256
+        final.parent.mkdir(parents=True, exist_ok=True)
+        source.replace(final)
+        final.chmod(0o440)
+        fsync_dir(final.parent)
+        fsync_dir(source.parent)
+        return sha256
+
     def open(self, digest: str, verify: bool = True) -> BinaryIO:
         """Open a blob for reading; with `verify`, hash it fully first and refuse it if altered."""
         path = self.path_for(digest)
