@@ -148,27 +148,65 @@ async def put_chunk(
     signature: str | None = Header(None, alias=transfer.SIGNATURE_HEADER),
 ) -> dict[str, Any]:
     node = _node(request)
-    body = bytearray()
+    body = await _read_body(request, MAX_CHUNK_SIZE + TAG_SIZE)
+    # The bytearray itself goes on (hashlib and AES-GCM read any buffer): no second copy.
+    return await run_in_threadpool(_accept, node, transfer_id, file_no, index, body, signature)
+
+
+async def _read_body(request: Request, limit: int) -> bytearray:
+    """The request body in one buffer of exactly its declared length (no growing and copying
+    as the parts arrive, which would briefly hold it twice); refused past `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    expected = int(declared) if declared.isdigit() else -1
+    if expected > limit:
+        raise EvidenceError("chunk larger than any allowed chunk size")
+    if expected < 0:
+        grown = bytearray()
+        async for part in request.stream():
+            grown.extend(part)
+            if len(grown) > limit:
+                raise EvidenceError("chunk larger than any allowed chunk size")
+        return grown
+    body = bytearray(expected)
+    view = memoryview(body)
+    filled = 0
     async for part in request.stream():
-        body.extend(part)
-        if len(body) > MAX_CHUNK_SIZE + TAG_SIZE:
-            raise EvidenceError("chunk larger than any allowed chunk size")
-    return await run_in_threadpool(
-        _accept, node, transfer_id, file_no, index, bytes(body), signature
-    )
+        if filled + len(part) > expected:
+            raise EvidenceError("the body is longer than its content-length")
+        view[filled : filled + len(part)] = part
+        filled += len(part)
+    view.release()
+    if filled != expected:
+        raise EvidenceError("the body is shorter than its content-length")
+    return body
 
 
 def _accept(
-    node: Node, transfer_id: str, file_no: int, index: int, body: bytes, signature: str | None
+    node: Node,
+    transfer_id: str,
+    file_no: int,
+    index: int,
+    body: bytes | bytearray,
+    signature: str | None,
 ) -> dict[str, Any]:
+    """Three steps, so that several chunks of a transfer are staged at once: the checks that
+    need the database (signature, position, already confirmed?) in one short transaction;
+    authenticating, writing and syncing the chunk with no database held; its confirmation in
+    a second short transaction (which finishes the transfer after its last chunk)."""
     try:
+        digest = sha256_hex(body)  # once: the signature check, the row and the answer use it
         with transaction(node.sessions) as session:
             row = service.get_transfer(session, transfer_id)
-            digest = sha256_hex(body)  # once: the signature check, the row and the blob use it
             transfer.check_request(
                 session, node, signature, row, "chunk", file_no, index, body, digest
             )
-            result = service.accept_chunk(session, node, row, file_no, index, body, digest)
+            plan = service.prepare_chunk(session, node, row, file_no, index, body, digest)
+        if isinstance(plan, service.ChunkResult):
+            result = plan
+        else:
+            service.stage_chunk(plan, body)
+            with transaction(node.sessions) as session:
+                result = service.confirm_chunk(session, node, plan)
     except ComityError as exc:
         with transaction(node.sessions) as session:
             audit.record(
@@ -183,7 +221,7 @@ def _accept(
             )
         raise
     for folder in result.discard:
-        shutil.rmtree(folder, ignore_errors=True)
+        service.discard_staging(folder)
     return result.status
 
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import queue
 import re
 import secrets
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from comity.evidence.errors import BlobCorrupted
-from comity.evidence.manifest import READ_SIZE, hash_stream
+from comity.evidence.manifest import READ_SIZE
 from comity.kit.errors import NotFound
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -46,8 +48,7 @@ class BlobStore:
         temporary = self._tmp / f"{secrets.token_hex(16)}.partial"
         try:
             with temporary.open("wb") as sink:
-                _, digest = hash_stream(source.read, on_bytes, sink.write)
-                sink.flush()
+                _, digest = hash_copy(source.read, sink.fileno(), on_bytes)
                 os.fsync(sink.fileno())
             final = self.path_for(digest)
             if final.is_file():
@@ -88,6 +89,21 @@ class BlobStore:
         finally:
             temporary.unlink(missing_ok=True)
 
+    def adopt(self, source: Path, sha256: str) -> str:
+        """Move a file whose content is already synced to disk and whose SHA-256 the caller
+        just computed from it into the store, by rename (same filesystem as the store): no
+        copy. The rename is made durable by syncing both folders. A blob already held is kept
+        and `source` is left where it is."""
+        final = self.path_for(sha256)
+        if final.is_file():
+            return sha256
+        final.parent.mkdir(parents=True, exist_ok=True)
+        source.replace(final)
+        final.chmod(0o440)
+        fsync_dir(final.parent)
+        fsync_dir(source.parent)
+        return sha256
+
     def open(self, digest: str, verify: bool = True) -> BinaryIO:
         """Open a blob for reading; with `verify`, hash it fully first and refuse it if altered."""
         path = self.path_for(digest)
@@ -126,3 +142,56 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+SYNC_EVERY = 64 * 1024 * 1024
+"""`hash_copy` syncs what it wrote every this many bytes, so the disk writes while the copy
+goes on and the final fsync has little left to do."""
+
+
+def hash_copy(
+    read: Callable[[int], bytes], fd: int, on_bytes: ByteProgress | None = None
+) -> tuple[int, str]:
+    """Copy what `read` yields to the file descriptor `fd`, returning its size and SHA-256.
+
+    Reading and hashing (this thread) overlap writing (a second thread), and the writer syncs
+    every `SYNC_EVERY` bytes so that the disk's work overlaps the copy instead of all coming at
+    the caller's final fsync: a copy costs about the longer of hashing and the disk, not their
+    sum. hashlib and os.write release the GIL for large blocks. At most three blocks are held.
+    The caller still fsyncs `fd` before relying on the copy."""
+    blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+    failure: list[BaseException] = []
+
+    def write_all() -> None:
+        unsynced = 0
+        try:
+            while (block := blocks.get()) is not None:
+                view = memoryview(block)
+                while view:
+                    view = view[os.write(fd, view) :]
+                unsynced += len(block)
+                if unsynced >= SYNC_EVERY:
+                    getattr(os, "fdatasync", os.fsync)(fd)
+                    unsynced = 0
+        except BaseException as exc:
+            failure.append(exc)
+            while blocks.get() is not None:  # let the reader finish; it raises below
+                pass
+
+    writer = threading.Thread(target=write_all, name="hash-copy", daemon=True)
+    writer.start()
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        while not failure and (block := read(READ_SIZE)):
+            blocks.put(block)
+            digest.update(block)
+            size += len(block)
+            if on_bytes is not None:
+                on_bytes(len(block))
+    finally:
+        blocks.put(None)
+        writer.join()
+    if failure:
+        raise failure[0]
+    return size, digest.hexdigest()

@@ -120,7 +120,7 @@ class ChunkCipher:
             raise ValueError("only the final chunk may be shorter than the chunk size")
         return self._aead.encrypt(self._nonce(index, final), plaintext, self._aad(index, final))
 
-    def decrypt_chunk(self, index: int, sealed: bytes, final: bool) -> bytes:
+    def decrypt_chunk(self, index: int, sealed: bytes | bytearray, final: bool) -> bytes:
         """The plaintext of chunk `index`; refuses a chunk altered, moved or wrongly final."""
         try:
             plaintext = self._aead.decrypt(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from joserfc.jwk import OKPKey
 
+from comity.evidence.blobstore import hash_copy
 from comity.evidence.custody import (
     CustodyAction,
     DetailValue,
@@ -28,7 +29,6 @@ from comity.evidence.manifest import (
     ByteProgress,
     FileEntry,
     Manifest,
-    hash_stream,
     list_files,
     read_manifest_unverified,
     sign_manifest,
@@ -76,8 +76,7 @@ def seal_folder(
         target = files_root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         with (source / path).open("rb") as reader, target.open("xb") as writer:
-            size, digest = hash_stream(reader.read, on_bytes, writer.write)
-            writer.flush()
+            size, digest = hash_copy(reader.read, writer.fileno(), on_bytes)
             os.fsync(writer.fileno())
         entries.append(FileEntry(path=path, size=size, sha256=digest))
     manifest = Manifest(

@@ -12,8 +12,9 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import shutil
+import threading
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -43,7 +44,7 @@ from comity.evidence.custody import (
     verify_chain,
 )
 from comity.evidence.errors import EvidenceError
-from comity.evidence.manifest import ByteProgress, Manifest, read_manifest_unverified
+from comity.evidence.manifest import ByteProgress, Manifest, hash_file, read_manifest_unverified
 from comity.evidence.models import (
     CustodyRecord,
     EvidenceChunk,
@@ -558,47 +559,84 @@ def receive_offer(session: Session, node: Node, opened: OpenedEnvelope) -> None:
 
 
 # ---------------------------------------------------------------------------- receiving chunks
+#
+# A chunk is confirmed (its row committed) only once its plaintext is on disk: authenticated
+# under the file's key, written at its offset in the file's staging file and synced. Chunks of
+# one transfer may arrive in any order and several at a time (the sender keeps a few in
+# flight); the heavy part (decrypt, write, sync) runs without holding the database, and only
+# the confirmation itself is serialised per transfer (`confirm_chunk`). A transfer is complete
+# when every chunk of every file is confirmed; a sender resumes from the first chunk missing
+# in each file and skips the few confirmed beyond it (`transfer_status`).
+
+MAX_AHEAD_REPORTED = 256
+"""At most this many confirmed chunks beyond a file's first gap are listed in the status; a
+sender re-sends any others, and the receiver acknowledges them without change."""
 
 
 def confirmed_counts(session: Session, transfer: EvidenceTransfer) -> dict[int, int]:
-    """Confirmed chunks per file. Chunks are confirmed strictly in order from 0 (`accept_chunk`),
-    so a file's count is its highest confirmed index + 1: one index look-up per file instead of
-    counting every row."""
-    files = len(transfer.keys)
-    counts = {}
-    for file_no in range(files):
-        have = confirmed_count(session, transfer, file_no)
-        if have:
-            counts[file_no] = have
-    return counts
+    """How many chunks are confirmed per file (in any order; files with none are left out)."""
+    rows = session.execute(
+        select(EvidenceChunk.file_no, func.count())
+        .where(EvidenceChunk.transfer_id == transfer.id)
+        .group_by(EvidenceChunk.file_no)
+    ).all()
+    return {int(file_no): int(count) for file_no, count in rows}
 
 
 def confirmed_count(session: Session, transfer: EvidenceTransfer, file_no: int) -> int:
-    """How many chunks of file `file_no` are confirmed (the next index expected)."""
-    highest = session.execute(
-        select(func.max(EvidenceChunk.seq)).where(
+    """How many chunks of file `file_no` are confirmed (in any order)."""
+    return int(
+        session.execute(
+            select(func.count()).where(
+                EvidenceChunk.transfer_id == transfer.id, EvidenceChunk.file_no == file_no
+            )
+        ).scalar_one()
+    )
+
+
+def confirmed_prefix(
+    session: Session, transfer: EvidenceTransfer, file_no: int
+) -> tuple[int, list[int]]:
+    """Where a sender resumes file `file_no`: the number of chunks confirmed without a gap
+    from chunk 0, and the confirmed chunks beyond the first gap (at most
+    `MAX_AHEAD_REPORTED`). One aggregate query when there is no gap, as after an in-order
+    transfer."""
+    count, highest = session.execute(
+        select(func.count(), func.max(EvidenceChunk.seq)).where(
             EvidenceChunk.transfer_id == transfer.id, EvidenceChunk.file_no == file_no
         )
-    ).scalar_one_or_none()
-    return 0 if highest is None else int(highest) + 1
+    ).one()
+    if not count or int(highest) + 1 == int(count):
+        return int(count or 0), []
+    seqs = session.execute(
+        select(EvidenceChunk.seq)
+        .where(EvidenceChunk.transfer_id == transfer.id, EvidenceChunk.file_no == file_no)
+        .order_by(EvidenceChunk.seq)
+    ).scalars()
+    prefix = 0
+    ahead: list[int] = []
+    for seq in seqs:
+        if not ahead and seq == prefix:
+            prefix += 1
+        else:
+            ahead.append(int(seq))
+            if len(ahead) >= MAX_AHEAD_REPORTED:
+                break
+    return prefix, ahead
 
 
 def transfer_status(session: Session, transfer: EvidenceTransfer) -> dict[str, Any]:
-    """What the receiver has confirmed: per file, how many chunks (0-based: the next index)."""
+    """What the receiver has confirmed, per file: `confirmed`, the chunks confirmed without a
+    gap from chunk 0 (where a sender resumes), and `ahead`, chunks confirmed beyond the first
+    gap (a sender need not send them again)."""
     package = get_package(session, transfer.package_id)
     manifest = manifest_of(package)
     done = transfer.status in ("verified",)
-    counts = {} if done else confirmed_counts(session, transfer)
     files = []
     for file_no, entry in enumerate(manifest.files):
         total = chunk_count(entry.size, transfer.chunk_size)
-        files.append(
-            {
-                "file": file_no,
-                "chunks": total,
-                "confirmed": total if done else counts.get(file_no, 0),
-            }
-        )
+        prefix, ahead = (total, []) if done else confirmed_prefix(session, transfer, file_no)
+        files.append({"file": file_no, "chunks": total, "confirmed": prefix, "ahead": ahead})
     return {
         "transfer_id": transfer.id,
         "package_id": package.id,
@@ -614,58 +652,47 @@ class ChunkResult:
     discard: list[Path]  # staging folders to remove once the transaction has committed
 
 
+@dataclass
+class ChunkPlan:
+    """A chunk that passed the checks needing the database and is not confirmed yet: what
+    `stage_chunk` needs to authenticate and store it, and `confirm_chunk` to confirm it."""
+
+    transfer_id: str
+    file_no: int
+    index: int
+    total: int
+    final: bool
+    digest: str
+    size: int
+    staging: Path
+    offset: int
+    cipher: ChunkCipher
+
+
 def staging_folder(node: Node, transfer_id: str) -> Path:
-    """Where an incoming transfer's sealed chunks wait: one file per package file."""
+    """Where an incoming transfer's chunks wait: one file per package file."""
     return node.settings.effective_blob_dir / "incoming" / str(uuid.UUID(transfer_id))
 
 
 def staging_file(node: Node, transfer_id: str, file_no: int) -> Path:
-    return staging_folder(node, transfer_id) / f"{file_no}.sealed"
+    """The file's authenticated plaintext, each chunk at its offset; it becomes the file's
+    blob (renamed, not copied) once the whole file matches the manifest."""
+    return staging_folder(node, transfer_id) / f"{file_no}.part"
 
 
-def _chunk_offset(transfer: EvidenceTransfer, index: int) -> int:
-    return index * (transfer.chunk_size + TAG_SIZE)
-
-
-def _stage_chunk(path: Path, offset: int, body: bytes, first: bool) -> None:
-    """Write a sealed chunk at its place in the file's staging file and make it durable before
-    it is confirmed: the data (and the file's size) by fdatasync per chunk; the staging file's
-    own entry, and its folders', by fsync once, with the file's first chunk. No rename, no new
-    directory entry per chunk, so nothing else needs a folder fsync."""
-    if first:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | (os.O_CREAT if first else 0), 0o600)
-    try:
-        view = memoryview(body)
-        while view:
-            written = os.pwrite(descriptor, view, offset)
-            view, offset = view[written:], offset + written
-        if first:
-            os.fsync(descriptor)
-        else:
-            getattr(os, "fdatasync", os.fsync)(descriptor)
-    finally:
-        os.close(descriptor)
-    if first:
-        for folder in (path.parent, path.parent.parent, path.parent.parent.parent):
-            fsync_dir(folder)
-
-
-def accept_chunk(
+def prepare_chunk(
     session: Session,
     node: Node,
     transfer: EvidenceTransfer,
     file_no: int,
     index: int,
-    body: bytes,
+    body: bytes | bytearray,
     digest: str | None = None,
-) -> ChunkResult:
-    """Store chunk `index` of file `file_no` once it authenticates under the file's key; chunks
-    come in order, and a chunk already confirmed is acknowledged again without change.
-    `digest` is the body's SHA-256 when the caller already computed it (hashed once).
-
-    The answer to an intermediate chunk is the short `chunk_status`; the last chunk of a file,
-    a repeated chunk and a finished transfer get the full `transfer_status`."""
+) -> ChunkPlan | ChunkResult:
+    """The checks of chunk `index` of file `file_no` that need the database. Returns the
+    answer at once for a chunk already confirmed (acknowledged again without change) or a
+    finished transfer; otherwise the plan to stage and confirm it. `digest` is the body's
+    SHA-256 when the caller already computed it (hashed once)."""
     if transfer.direction != "in":
         raise NotFound(f"transfer {transfer.id} is not coming to this node")
     package = get_package(session, transfer.package_id)
@@ -682,45 +709,154 @@ def accept_chunk(
         if transfer.status == "verified":
             return ChunkResult(transfer_status(session, transfer), [])
         raise Conflict(f"transfer {transfer.id} was refused: {'; '.join(package.problems)}")
-    have = confirmed_count(session, transfer, file_no)
-    if index < have:
-        row = session.execute(
-            select(EvidenceChunk).where(
-                EvidenceChunk.transfer_id == transfer.id,
-                EvidenceChunk.file_no == file_no,
-                EvidenceChunk.seq == index,
-            )
-        ).scalar_one()
-        if row.sha256 != digest:
+    known = _confirmed_digest(session, transfer.id, file_no, index)
+    if known is not None:
+        if known != digest:
             raise Conflict(f"chunk {index} of file {file_no} was already confirmed differently")
         return ChunkResult(transfer_status(session, transfer), [])
-    if index > have:
-        raise Conflict(f"chunk {have} of file {file_no} is expected next, not {index}")
-    final = index == total - 1
     if len(body) > transfer.chunk_size + TAG_SIZE:
         raise EvidenceError("chunk larger than the transfer's chunk size")
-    cipher_for(transfer, file_no, entry.path).decrypt_chunk(index, body, final)
-    _stage_chunk(
-        staging_file(node, transfer.id, file_no), _chunk_offset(transfer, index), body, index == 0
+    return ChunkPlan(
+        transfer_id=transfer.id,
+        file_no=file_no,
+        index=index,
+        total=total,
+        final=index == total - 1,
+        digest=digest,
+        size=len(body),
+        staging=staging_file(node, transfer.id, file_no),
+        offset=index * transfer.chunk_size,
+        cipher=cipher_for(transfer, file_no, entry.path),
     )
+
+
+def _confirmed_digest(session: Session, transfer_id: str, file_no: int, index: int) -> str | None:
+    return session.execute(
+        select(EvidenceChunk.sha256).where(
+            EvidenceChunk.transfer_id == transfer_id,
+            EvidenceChunk.file_no == file_no,
+            EvidenceChunk.seq == index,
+        )
+    ).scalar_one_or_none()
+
+
+_durable_staging: set[Path] = set()
+_durable_staging_lock = threading.Lock()
+
+
+def _open_staging(path: Path) -> int:
+    """Open a staging file for writing, creating it; the first time this process opens it,
+    its directory entry (and its folders') is synced, so a chunk confirmed in it cannot vanish
+    with the entry in a crash. Later opens add no directory entry and need no folder sync."""
+    with _durable_staging_lock:
+        if path in _durable_staging:
+            return os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.fsync(descriptor)
+            for folder in (path.parent, path.parent.parent, path.parent.parent.parent):
+                fsync_dir(folder)
+        except BaseException:
+            os.close(descriptor)
+            raise
+        _durable_staging.add(path)
+        return descriptor
+
+
+def discard_staging(folder: Path) -> None:
+    """Remove a finished transfer's staging folder (after its transaction committed)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    with _durable_staging_lock:
+        _durable_staging.difference_update({p for p in _durable_staging if p.parent == folder})
+
+
+def stage_chunk(plan: ChunkPlan, body: bytes | bytearray) -> None:
+    """Authenticate the chunk under the file's key (refused before anything is written if it
+    was altered, moved or wrongly final), write its plaintext at its offset in the staging
+    file and sync it (fdatasync: the data and the file's size) before it may be confirmed.
+    Needs no database: several chunks of a transfer are staged at once."""
+    plaintext = plan.cipher.decrypt_chunk(plan.index, body, plan.final)
+    descriptor = _open_staging(plan.staging)
+    try:
+        view = memoryview(plaintext)
+        offset = plan.offset
+        while view:
+            written = os.pwrite(descriptor, view, offset)
+            view, offset = view[written:], offset + written
+        getattr(os, "fdatasync", os.fsync)(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def confirm_chunk(session: Session, node: Node, plan: ChunkPlan) -> ChunkResult:
+    """Confirm a staged chunk, under the transfer's row lock (PostgreSQL; SQLite has one
+    writer anyway), so that of two last chunks arriving together exactly one sees the transfer
+    complete and finishes it. A chunk confirmed meanwhile by a concurrent request for the same
+    chunk is acknowledged without change."""
+    transfer = session.get(
+        EvidenceTransfer, plan.transfer_id, with_for_update=True, populate_existing=True
+    )
+    if transfer is None:
+        raise NotFound(f"no evidence transfer {plan.transfer_id} on this node")
+    folder = staging_folder(node, transfer.id)
+    if transfer.status != "receiving":
+        # Finished while this chunk was staged: its staging folder may have been recreated.
+        if transfer.status == "verified":
+            return ChunkResult(transfer_status(session, transfer), [folder])
+        package = get_package(session, transfer.package_id)
+        raise Conflict(f"transfer {transfer.id} was refused: {'; '.join(package.problems)}")
+    known = _confirmed_digest(session, transfer.id, plan.file_no, plan.index)
+    if known is not None:
+        if known != plan.digest:
+            raise Conflict(
+                f"chunk {plan.index} of file {plan.file_no} was already confirmed differently"
+            )
+        return ChunkResult(transfer_status(session, transfer), [])
     session.add(
         EvidenceChunk(
-            transfer_id=transfer.id, file_no=file_no, seq=index, sha256=digest, size=len(body)
+            transfer_id=transfer.id,
+            file_no=plan.file_no,
+            seq=plan.index,
+            sha256=plan.digest,
+            size=plan.size,
         )
     )
     session.flush()
-    if not final:
-        return ChunkResult(chunk_status(transfer, package, file_no, index + 1, total), [])
+    package = get_package(session, transfer.package_id)
+    confirmed = confirmed_count(session, transfer, plan.file_no)
+    if confirmed < plan.total:
+        return ChunkResult(chunk_status(transfer, package, plan.file_no, confirmed, plan.total), [])
+    manifest = manifest_of(package)
     discard: list[Path] = []
     if _complete(session, transfer, manifest):
         discard = finish(session, node, transfer, package, manifest)
     return ChunkResult(transfer_status(session, transfer), discard)
 
 
+def accept_chunk(
+    session: Session,
+    node: Node,
+    transfer: EvidenceTransfer,
+    file_no: int,
+    index: int,
+    body: bytes | bytearray,
+    digest: str | None = None,
+) -> ChunkResult:
+    """Prepare, stage and confirm a chunk in one session (for callers that hold one; the
+    chunk endpoint runs the three steps with the database released while it stages)."""
+    plan = prepare_chunk(session, node, transfer, file_no, index, body, digest)
+    if isinstance(plan, ChunkResult):
+        return plan
+    stage_chunk(plan, body)
+    return confirm_chunk(session, node, plan)
+
+
 def chunk_status(
     transfer: EvidenceTransfer, package: EvidencePackage, file_no: int, confirmed: int, total: int
 ) -> dict[str, Any]:
-    """The short answer to an intermediate chunk: the one file it belongs to, no query."""
+    """The short answer to an intermediate chunk: the file it belongs to and how many of its
+    chunks are confirmed (in any order), no further query."""
     return {
         "transfer_id": transfer.id,
         "package_id": package.id,
@@ -738,34 +874,6 @@ def _complete(session: Session, transfer: EvidenceTransfer, manifest: Manifest) 
     )
 
 
-class _PlainReader:
-    """A file-like view of a file's decrypted chunks, read one chunk at a time from the file's
-    staging file (`sizes` are the confirmed chunks' sizes, in order)."""
-
-    def __init__(self, staged: BinaryIO, stride: int, cipher: ChunkCipher, sizes: list[int]):
-        self._chunks = self._iterate(staged, stride, cipher, sizes)
-        self._buffer = b""
-
-    @staticmethod
-    def _iterate(
-        staged: BinaryIO, stride: int, cipher: ChunkCipher, sizes: list[int]
-    ) -> Iterator[bytes]:
-        for index, size in enumerate(sizes):
-            staged.seek(index * stride)
-            sealed = staged.read(size)
-            yield cipher.decrypt_chunk(index, sealed, index == len(sizes) - 1)
-
-    def read(self, size: int = -1) -> bytes:
-        """Up to `size` bytes (at most one chunk at a time, so nothing is buffered twice)."""
-        if not self._buffer:
-            self._buffer = next(self._chunks, b"")
-        if size < 0 or size >= len(self._buffer):
-            out, self._buffer = self._buffer, b""
-        else:
-            out, self._buffer = self._buffer[:size], self._buffer[size:]
-        return out
-
-
 def finish(
     session: Session,
     node: Node,
@@ -773,37 +881,25 @@ def finish(
     package: EvidencePackage,
     manifest: Manifest,
 ) -> list[Path]:
-    """All chunks are in: decrypt each file into the blob store, check it against the manifest,
+    """All chunks are in: check each staged file (every chunk authenticated and synced when it
+    was confirmed) against the manifest's size and SHA-256 and move it into the blob store,
     record `received` and — only if everything matches — `verified`, and tell the sender.
     Returns the staging folder to delete once the transaction has committed."""
     if not _complete(session, transfer, manifest):
         return []
     store = blobs(node)
     problems: list[str] = []
-    stride = _chunk_offset(transfer, 1)
     for file_no, entry in enumerate(manifest.files):
-        sizes = list(
-            session.execute(
-                select(EvidenceChunk.size)
-                .where(EvidenceChunk.transfer_id == transfer.id, EvidenceChunk.file_no == file_no)
-                .order_by(EvidenceChunk.seq)
-            ).scalars()
-        )
-        cipher = cipher_for(transfer, file_no, entry.path)
+        staged = staging_file(node, transfer.id, file_no)
         try:
-            with staging_file(node, transfer.id, file_no).open("rb") as staged:
-                reader = _PlainReader(staged, stride, cipher, sizes)
-                digest = store.put_stream(reader)  # type: ignore[arg-type]
+            size, digest = hash_file(staged)
         except OSError as exc:
             problems.append(f"file {FILES_DIR}/{entry.path}: staged chunks unreadable: {exc}")
             continue
-        except EvidenceError as exc:
-            problems.append(f"file {FILES_DIR}/{entry.path}: {exc.message}")
-            continue
-        if digest != entry.sha256:
+        if size != entry.size or digest != entry.sha256:
             problems.append(f"file {FILES_DIR}/{entry.path}: SHA-256 differs from the manifest")
-            if not _needed_elsewhere(session, digest):
-                store.delete(digest)
+            continue
+        store.adopt(staged, digest)
     user = system_user(node)
     record_custody(
         session,
@@ -863,16 +959,6 @@ def finish(
         problems=len(problems),
     )
     return [staging_folder(node, transfer.id)]
-
-
-def _needed_elsewhere(session: Session, digest: str) -> bool:
-    """Whether a blob is a file of some package already held (so it must not be deleted)."""
-    for token in session.execute(
-        select(EvidencePackage.manifest_token).where(EvidencePackage.status == "verified")
-    ).scalars():
-        if any(e.sha256 == digest for e in read_manifest_unverified(token)[1].files):
-            return True
-    return False
 
 
 def receive_received(session: Session, node: Node, opened: OpenedEnvelope) -> None:

@@ -1,6 +1,7 @@
 """The bulk of an evidence transfer: encrypted chunks pushed from sender to receiver over
-HTTP, each request signed by the sending node, resumable from the last chunk the receiver
-confirmed. Memory stays at one chunk whatever the file size.
+HTTP, each request signed by the sending node, a few chunks in flight at once, resumable from
+the first chunk the receiver has not confirmed. Memory stays at a few chunks whatever the file
+size.
 
     GET /v1/evidence/transfers/{transfer}/status                     -> confirmed chunks per file
     PUT /v1/evidence/transfers/{transfer}/files/{n}/chunks/{index}   <- one sealed chunk
@@ -14,6 +15,8 @@ the file's content key (from the `evidence-offer` envelope) before confirming it
 from __future__ import annotations
 
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from comity.directory import service as directory_service
 from comity.evidence import service
-from comity.evidence.chunks import chunk_count
+from comity.evidence.chunks import TAG_SIZE, chunk_count
 from comity.evidence.errors import EvidenceError
 from comity.evidence.manifest import ByteProgress
 from comity.evidence.models import EvidenceTransfer
@@ -76,7 +79,7 @@ def check_request(
     op: str,
     file_no: int | None = None,
     index: int | None = None,
-    body: bytes | None = None,
+    body: bytes | bytearray | None = None,
     body_sha256: str | None = None,
 ) -> None:
     """Refuse (401) a transfer request not signed by the transfer's sender for exactly this.
@@ -194,10 +197,15 @@ def push(
     on_bytes: ByteProgress | None = None,
     wait_seconds: float = 30.0,
     attempts: int = 3,
+    in_flight: int | None = None,
 ) -> dict[str, Any]:
-    """Send the chunks the receiver has not confirmed yet, file by file, in order; returns the
-    receiver's final status. Run again after an interruption: it resumes where the receiver's
-    confirmation stopped and never re-sends a confirmed chunk."""
+    """Send the chunks the receiver has not confirmed yet, file by file, with up to
+    `in_flight` chunks (default: the `evidence_chunks_in_flight` setting) sent at once, so
+    that encrypting, the network and the receiver's work overlap; returns the receiver's final
+    status. Run again after an interruption: it resumes from each file's first chunk the
+    receiver has not confirmed and skips those it confirmed beyond it, so no confirmed chunk
+    is sent twice. Memory stays at a few chunks (the window, plus the one being encrypted)."""
+    window = max(1, in_flight if in_flight is not None else node.settings.evidence_chunks_in_flight)
     own_client = client is None
     http = client or httpx.Client()
     try:
@@ -207,25 +215,94 @@ def push(
             transfer = service.get_transfer(session, transfer_id)
             ciphers = [service.cipher_for(transfer, n, path) for n, path, _, _ in plan.files]
         store = service.blobs(node)
-        for (file_no, _path, size, digest), cipher in zip(plan.files, ciphers, strict=True):
-            total = chunk_count(size, plan.chunk_size)
-            start = int(status["files"][file_no]["confirmed"])
-            if on_bytes is not None and start:
-                on_bytes(min(size, start * plan.chunk_size))
-            if start >= total:
-                continue
-            with store.open(digest, verify=False) as source:
-                source.seek(start * plan.chunk_size)
-                for index in range(start, total):
-                    plain = source.read(plan.chunk_size)
-                    sealed = cipher.encrypt_chunk(index, plain, index == total - 1)
-                    status = _put(node, http, plan, file_no, index, sealed, attempts)
-                    if on_bytes is not None:
-                        on_bytes(len(plain))
-        return status
+        sender = _Window(node, http, plan, attempts, window, on_bytes, status)
+        with ThreadPoolExecutor(window, thread_name_prefix="evidence-push") as pool:
+            for (file_no, _path, size, digest), cipher in zip(plan.files, ciphers, strict=True):
+                total = chunk_count(size, plan.chunk_size)
+                confirmed = status["files"][file_no]
+                start = int(confirmed["confirmed"])
+                ahead = {int(i) for i in confirmed.get("ahead", ())}
+                done = min(size, start * plan.chunk_size) + sum(
+                    _chunk_bytes(size, plan.chunk_size, i) for i in ahead if start <= i < total
+                )
+                if on_bytes is not None and done:
+                    on_bytes(done)
+                if start >= total:
+                    continue
+                with store.open(digest, verify=False) as source:
+                    source.seek(start * plan.chunk_size)
+                    position = start
+                    for index in range(start, total):
+                        if index in ahead:
+                            continue
+                        if position != index:
+                            source.seek(index * plan.chunk_size)
+                        plain = source.read(plan.chunk_size)
+                        position = index + 1
+                        sealed = cipher.encrypt_chunk(index, plain, index == total - 1)
+                        del plain
+                        sender.send(pool, file_no, index, sealed)
+                        del sealed
+                    sender.drain()
+        return sender.status
     finally:
         if own_client:
             http.close()
+
+
+def _chunk_bytes(size: int, chunk_size: int, index: int) -> int:
+    """Plaintext bytes of chunk `index` of a file of `size` bytes."""
+    return max(0, min(chunk_size, size - index * chunk_size))
+
+
+class _Window:
+    """Chunks in flight: at most `size` PUTs at once, answers collected in sending order. On a
+    failure it sends nothing more, lets the chunks already in flight finish (so what the
+    receiver confirmed is known to it, not half-sent) and raises the first error."""
+
+    def __init__(
+        self,
+        node: Node,
+        client: httpx.Client,
+        plan: _Plan,
+        attempts: int,
+        size: int,
+        on_bytes: ByteProgress | None,
+        status: dict[str, Any],
+    ) -> None:
+        self.node, self.client, self.plan, self.attempts = node, client, plan, attempts
+        self.size, self.on_bytes = size, on_bytes
+        self.status = status
+        self._pending: deque[tuple[Future[dict[str, Any]], int]] = deque()
+
+    def send(self, pool: ThreadPoolExecutor, file_no: int, index: int, sealed: bytes) -> None:
+        while len(self._pending) >= self.size:
+            self._collect_one()
+        future = pool.submit(
+            _put, self.node, self.client, self.plan, file_no, index, sealed, self.attempts
+        )
+        self._pending.append((future, len(sealed) - TAG_SIZE))
+
+    def drain(self) -> None:
+        while self._pending:
+            self._collect_one()
+
+    def _collect_one(self) -> None:
+        future, plain_size = self._pending.popleft()
+        try:
+            answer = future.result()
+        except BaseException:
+            for other, _ in self._pending:
+                other.cancel()
+            wait([other for other, _ in self._pending])
+            self._pending.clear()
+            raise
+        # The answer that finished the transfer may come back before that of a chunk sent
+        # earlier: keep the most final one.
+        if answer.get("status") != "receiving" or self.status.get("status") == "receiving":
+            self.status = answer
+        if self.on_bytes is not None:
+            self.on_bytes(plain_size)
 
 
 def _put(
@@ -275,9 +352,8 @@ def resume_stalled(node: Node, client: httpx.Client, older_than_seconds: float =
     """Resume every outgoing transfer still `sending` that was started more than
     `older_than_seconds` ago (the worker's periodic step); returns how many completed.
 
-    A transfer another process is pushing at the same moment is harmless: the receiver takes
-    chunks in order and acknowledges a chunk it already holds, so the loser of the race is
-    interrupted and resumes next time."""
+    A transfer another process is pushing at the same moment is harmless: the receiver
+    acknowledges a chunk it already confirmed without change, and confirms each chunk once."""
     cutoff = utc_now() - timedelta(seconds=older_than_seconds)
     with node.sessions() as session:
         stalled = list(

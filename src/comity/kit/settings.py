@@ -48,6 +48,12 @@ class NodeSettings(BaseSettings):
     evidence_chunk_size: int = Field(
         default=1024 * 1024, description="Plaintext bytes per encrypted evidence chunk"
     )
+    evidence_chunks_in_flight: int = Field(
+        default=4,
+        ge=1,
+        le=16,
+        description="Chunks a sending node has in flight at once per evidence transfer",
+    )
     evidence_import_dir: Path | None = Field(
         default=None,
         description="Folder the API may import sealed packages from; default: import/ in home",
