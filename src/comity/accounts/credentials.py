@@ -31,8 +31,14 @@ TOTP_WINDOW = 1
 
 # argon2id with the RFC 9106 "second recommended" profile: 3 passes over 64 MiB, 4 lanes.
 _hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4, type=Type.ID)
-# Verified against when the user does not exist, so a login takes as long either way.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a login takes as long either way.
+    Made at the first login, not at import: one argon2id hash needs 64 MiB, which a process
+    that never checks a password (a worker, the CLI, a benchmark) should not spend."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class WeakPassword(ComityError):
@@ -55,7 +61,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True if `password` matches; with no hash (unknown user) it still spends the time."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
