@@ -86,8 +86,9 @@ def save_draft(browser: Browser, **changes: Any) -> str:
     browser.get("/drafts/new?party=XB&kind=preservation")
     response = browser.post("/drafts", {**preservation_form(**changes), "act": "save"})
     assert response.status_code == 303, response.text
-    found = re.match(r"/drafts/([0-9a-f-]{36})\?saved=1$", response.headers["location"])
+    found = re.match(r"/drafts/([0-9a-f-]{36})\?saved=draft&sig=\w+$", response.headers["location"])
     assert found
+    browser.saved_location = response.headers["location"]  # type: ignore[attr-defined]
     return found.group(1)
 
 
@@ -174,7 +175,8 @@ def test_the_live_check_fragment_returns_the_findings_beside_their_fields(
 def test_saving_creates_the_draft_and_editing_changes_it(web_node: Node, browser: Browser) -> None:
     signed_in(web_node, browser, "dora", "drafter")
     draft_id = save_draft(browser, necessity=None)
-    page = browser.get(f"/drafts/{draft_id}?saved=1")
+    assert 'data-test="saved"' not in browser.get(f"/drafts/{draft_id}?saved=draft").text
+    page = browser.get(browser.saved_location)  # type: ignore[attr-defined]
     assert page.status_code == 200
     assert 'data-test="saved"' in page.text
     assert 'id="draft-edit"' in page.text

@@ -31,7 +31,16 @@ from comity.requests import permissions, service
 from comity.requests.form import GROUPS, FormField, document_from_form, form_fields, form_values
 from comity.requests.models import DraftStatus, RequestDraft
 from comity.web import i18n
-from comity.web.core import CheckedForm, PageUser, WebUser, node_of, render, require_roles
+from comity.web.core import (
+    CheckedForm,
+    PageUser,
+    WebUser,
+    flash_query,
+    flash_value,
+    node_of,
+    render,
+    require_roles,
+)
 from comity.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -606,7 +615,9 @@ def create_draft(request: Request, user: PageUser, form: CheckedForm) -> Respons
             session, node, wizard.kind, wizard.party, document, _officer(user)
         )
         draft_id = draft.id
-    return RedirectResponse(f"/drafts/{draft_id}?saved=1", status_code=303)
+    return RedirectResponse(
+        f"/drafts/{draft_id}?" + flash_query(user, "saved", "draft"), status_code=303
+    )
 
 
 # --- one draft -----------------------------------------------------------------------------
@@ -649,12 +660,13 @@ def _draft_context(
 
 
 @router.get("/drafts/{draft_id}")
-def draft_page(request: Request, user: PageUser, draft_id: str, saved: str = "") -> Response:
+def draft_page(request: Request, user: PageUser, draft_id: str) -> Response:
     node = node_of(request)
     with transaction(node.sessions) as session:
         draft = service.get_draft(session, draft_id, _officer(user))
         wizard = _draft_wizard(session, draft)
-        context = _draft_context(session, user, draft, wizard, saved=bool(saved))
+        saved = bool(flash_value(request, user, "saved"))
+        context = _draft_context(session, user, draft, wizard, saved=saved)
         return render(request, "drafts/draft.html", user, **context)
 
 
@@ -689,7 +701,9 @@ def edit_draft(request: Request, user: PageUser, draft_id: str, form: CheckedFor
                 request, "drafts/draft.html", user, status_code=422 if errors else 200, **context
             )
         service.edit_draft(session, draft_id, version, document, _officer(user))
-    return RedirectResponse(f"/drafts/{draft_id}?saved=1", status_code=303)
+    return RedirectResponse(
+        f"/drafts/{draft_id}?" + flash_query(user, "saved", "draft"), status_code=303
+    )
 
 
 @router.get("/drafts/{draft_id}/document.{fmt}")
@@ -724,7 +738,7 @@ def draft_document(
 
 
 @router.get("/drafts/{draft_id}/approve")
-def approval_page(request: Request, user: PageUser, draft_id: str, done: str = "") -> Response:
+def approval_page(request: Request, user: PageUser, draft_id: str) -> Response:
     require_roles(
         user, permissions.APPROVE_ROLES | permissions.DISPATCH_ROLES, "approving a request"
     )
@@ -732,6 +746,7 @@ def approval_page(request: Request, user: PageUser, draft_id: str, done: str = "
     with transaction(node.sessions) as session:
         draft = service.get_draft(session, draft_id, _officer(user))
         wizard = _draft_wizard(session, draft)
+        done = flash_value(request, user, "done")
         context = _draft_context(
             session, user, draft, wizard, refusal=None, done=done if done in DONE else ""
         )
@@ -784,7 +799,9 @@ def _act(request: Request, user: WebUser, draft_id: str, action: str, form: Form
         return _refusal_page(request, node, user, draft_id, exc)
     if case_id is not None:
         return RedirectResponse(f"/requests/{case_id}", status_code=303)
-    return RedirectResponse(f"/drafts/{draft_id}/approve?done={action}", status_code=303)
+    return RedirectResponse(
+        f"/drafts/{draft_id}/approve?" + flash_query(user, "done", action), status_code=303
+    )
 
 
 @router.post("/drafts/{draft_id}/approve")
