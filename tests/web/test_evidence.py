@@ -546,3 +546,23 @@ def test_a_missing_field_shows_the_form_again_with_a_translated_message(scene: S
     assert "Ouvrez cette page depuis la demande" in missing.text
     with scene.xb.sessions() as session:
         assert [p.id for p in service.list_packages(session)] == [scene.package_id]
+
+
+def test_the_court_bundle_downloads_from_the_package_page(scene: Scene) -> None:
+    """The bundle a prosecutor files: a signed ZIP of the request's manifests, custody and
+    receipts; roles that may not handle evidence are refused."""
+    import io
+    import zipfile
+
+    browser = scene.browser("XA", "prosecutor", "central-authority-officer")
+    page = browser.get(f"/evidence/{scene.package_id}")
+    assert 'id="bundle-form"' in page.text
+    response = browser.post(f"/evidence/bundles/{scene.case_id}", {"include_files": ""})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert any(scene.package_id in name for name in names), names
+    refused = scene.browser("XA", "reader", "drafter").post(
+        f"/evidence/bundles/{scene.case_id}", {"include_files": ""}
+    )
+    assert refused.status_code == 403

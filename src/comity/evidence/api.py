@@ -419,10 +419,19 @@ def court_bundle(
     request: Request, who: AuthCaller, case_id: str, include_files: bool = False
 ) -> FileResponse:
     require_any(who.roles, HANDLE_ROLES, "exporting a court bundle")
+
+    return bundle_download(_node(request), case_id, who.user, include_files)
+
+
+def bundle_download(
+    node: Node, case_id: str, actor: str, include_files: bool, work_dir: Path | None = None
+) -> FileResponse:
+    """Build the court bundle of `case_id` in a temporary folder (under `work_dir` if given)
+    and stream it; the folder is removed once sent, or at once if building fails (a
+    half-written bundle may hold decrypted evidence). Used by the API and the web page."""
     from comity.evidence.bundle import build_bundle
 
-    node = _node(request)
-    folder = Path(tempfile.mkdtemp(prefix="comity-bundle-"))
+    folder = Path(tempfile.mkdtemp(prefix="comity-bundle-", dir=work_dir))
     target = folder / f"court-bundle-{case_id}.zip"
 
     def cleanup() -> None:
@@ -430,11 +439,10 @@ def court_bundle(
 
     try:
         with transaction(node.sessions) as session:
-            build_bundle(session, node, case_id, target, who.user, include_files=include_files)
+            build_bundle(session, node, case_id, target, actor, include_files=include_files)
     except BaseException:
-        cleanup()  # a half-written bundle may hold decrypted evidence
+        cleanup()
         raise
-
     return FileResponse(
         target,
         media_type="application/zip",

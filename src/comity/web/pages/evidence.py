@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from comity.audit import service as audit
@@ -582,25 +581,8 @@ def court_bundle(request: Request, user: PageUser, form: CheckedForm, case_id: s
     """The court bundle of a request (ZIP) through the bundle service; with files, each is
     recorded as copied in its chain of custody."""
     require_roles(user, HANDLE_ROLES, "exporting a court bundle")
-    from comity.evidence.bundle import build_bundle
+    from comity.evidence.api import bundle_download
 
     node = node_of(request)
     include_files = str(form.get("include_files", "")) == "yes"
-    folder = Path(tempfile.mkdtemp(prefix="bundle-", dir=_upload_root(node)))
-    target = folder / f"court-bundle-{case_id}.zip"
-
-    def cleanup() -> None:
-        shutil.rmtree(folder, ignore_errors=True)
-
-    try:
-        with transaction(node.sessions) as session:
-            build_bundle(session, node, case_id, target, user.username, include_files=include_files)
-    except BaseException:
-        cleanup()  # a half-written bundle may hold decrypted evidence
-        raise
-    return FileResponse(
-        target,
-        media_type="application/zip",
-        filename=target.name,
-        background=BackgroundTask(cleanup),
-    )
+    return bundle_download(node, case_id, user.username, include_files, _upload_root(node))
