@@ -78,14 +78,17 @@ def test_sender_killed_mid_batch_delivers_every_message_exactly_once(
     fed.start("XA")
     fed.await_directory("XA")
     xa = fed.officer("XA", "xa-duty")
-    n = 40
+    # Four batches of 25: the kill, as soon as the first batch is in, lands with later batches
+    # still in the outbox even when delivery is fast (with 40, both batches sometimes landed
+    # before the first look).
+    n = 100
     ids = submit_many(xa, n)  # XB is down: the batch waits in XA's outbox
     fed.start("XB")
-    wait_until(lambda: count(fed, "XB", InboxMessage) >= 3, 30, "delivery did not start")
+    wait_until(lambda: count(fed, "XB", InboxMessage) >= 3, 60, "delivery did not start")
     fed.kill("XA", signal.SIGKILL)
     delivered_before_restart = count(fed, "XB", InboxMessage)
     fed.start("XA")
-    wait_delivered(fed, n)
+    wait_delivered(fed, n, timeout=180)
     assert count(fed, "XB", InboxMessage) == n
     assert count(fed, "XB", Case) == n
     assert count(fed, "XA", OutboxMessage, OutboxMessage.status == "delivered") == n
