@@ -275,3 +275,16 @@ def test_a_confirmation_in_the_url_is_shown_only_with_our_signature() -> None:
     assert flash_value(request(signed), other, "done") == ""
     forged = signed.replace("acknowledge", "execute")
     assert flash_value(request(forged), user, "done") == ""
+
+
+def test_the_same_english_words_take_the_meaning_of_their_own_page() -> None:
+    """'From' is a sender on the 24/7 desk and a date on the statistics page; each page must
+    show its own area's translation, whatever the order of the catalog files."""
+    from comity.web.core import environment
+    from comity.web.i18n import merged_catalog
+
+    desk = merged_catalog("fr", "duty")["From"].string
+    stats = merged_catalog("fr", "stats")["From"].string
+    assert desk != stats
+    assert environment("fr", "stats").from_string('{{ _("From") }}').render() == stats
+    assert environment("fr", "duty").from_string('{{ _("From") }}').render() == desk

@@ -200,9 +200,10 @@ def language_of(request: Request, user: WebUser | None) -> str:
 
 
 @cache
-def environment(lang: str) -> Environment:
-    """One Jinja2 environment per language, its gettext installed (templates are compiled
-    once per language; rendering is thread-safe)."""
+def environment(lang: str, area: str = "core") -> Environment:
+    """One Jinja2 environment per language and area, its gettext installed with the area's
+    own translations first (templates are compiled once per pair; rendering is
+    thread-safe)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html", "xml", "svg"]),
@@ -211,7 +212,7 @@ def environment(lang: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    translations = i18n.translations(lang)
+    translations = i18n.translations(lang, area=area)
 
     # Messages are plain text, never HTML: escape what gettext returns, so that a value passed
     # through `_()` (a label from data, say) can never inject markup; newstyle gettext marks
@@ -226,6 +227,11 @@ def environment(lang: str) -> Environment:
     env.globals["LANGUAGES"] = i18n.LANGUAGES
     env.filters["urlquote"] = lambda value: quote(str(value), safe="")
     return env
+
+
+def area_of_template(template: str) -> str:
+    """`stats/index.html` → `stats`; a top-level template belongs to `core`."""
+    return template.split("/", 1)[0] if "/" in template else "core"
 
 
 def render(
@@ -263,7 +269,7 @@ def render(
         nav=nav.visible(user.roles) if user else [],
     )
     values.update(context)
-    page = environment(lang).get_template(template).render(values)
+    page = environment(lang, area_of_template(template)).get_template(template).render(values)
     response = HTMLResponse(page, status_code=status_code)
     if new_prelogin and "csrf" not in context:
         response.set_cookie(

@@ -89,10 +89,15 @@ def read_catalog(path: Path, lang: str) -> Catalog:
 
 
 @cache
-def merged_catalog(lang: str) -> Catalog:
-    """All of a language's web areas in one catalog (the first translation of an id wins)."""
+def merged_catalog(lang: str, area: str = "") -> Catalog:
+    """A language's web areas in one catalog. With `area`, that area's file only: the same
+    English words can mean different things in two areas ("From" a sender on the desk, "From"
+    a date in statistics), so a page looks in its own area's file first."""
     merged = Catalog(locale=lang, domain="web")
-    for path in area_files(lang):
+    paths = area_files(lang)
+    if area:
+        paths = [path for path in paths if path.stem == area]
+    for path in paths:
         for message in read_catalog(path, lang):
             if not message.id or message.fuzzy or not message.string:
                 continue
@@ -108,14 +113,12 @@ class WebTranslations(gettext.NullTranslations):
     """gettext for one language: the web catalog, then the documents' catalog; English is
     the source language and needs no catalog."""
 
-    def __init__(self, lang: str, strict: bool) -> None:
+    def __init__(self, lang: str, strict: bool, area: str = "") -> None:
         super().__init__()
         self.lang = lang
         self.strict = strict and lang != SOURCE_LANGUAGE
-        compiled = io.BytesIO()
-        write_mo(compiled, merged_catalog(lang), use_fuzzy=False)
-        compiled.seek(0)
-        self.web = gettext.GNUTranslations(compiled)
+        self.own = _compiled(merged_catalog(lang, area)) if area else gettext.NullTranslations()
+        self.web = _compiled(merged_catalog(lang))
         self.documents: gettext.NullTranslations = (
             document_catalogs.translations(lang)
             if document_catalogs.catalog_path(lang).exists()
@@ -128,6 +131,8 @@ class WebTranslations(gettext.NullTranslations):
     def gettext(self, message: str) -> str:
         if self.lang == SOURCE_LANGUAGE or not message:
             return message
+        if self._has(self.own, message):
+            return self.own.gettext(message)
         if self._has(self.web, message):
             return self.web.gettext(message)
         if self._has(self.documents, message):
@@ -139,7 +144,7 @@ class WebTranslations(gettext.NullTranslations):
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         if self.lang == SOURCE_LANGUAGE:
             return singular if n == 1 else plural
-        for translations in (self.web, self.documents):
+        for translations in (self.own, self.web, self.documents):
             if self._has(translations, (singular, 0)):
                 return translations.ngettext(singular, plural, n)
         if self.strict:
@@ -153,11 +158,19 @@ class WebTranslations(gettext.NullTranslations):
         return self.ngettext(singular, plural, n)
 
 
+def _compiled(catalog: Catalog) -> gettext.GNUTranslations:
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
 @cache
-def translations(lang: str, strict: bool | None = None) -> WebTranslations:
+def translations(lang: str, strict: bool | None = None, area: str = "") -> WebTranslations:
+    """gettext for `lang`; with `area`, that area's own translations come first."""
     if lang not in LANGUAGES:
         lang = SOURCE_LANGUAGE
-    return WebTranslations(lang, strict_default() if strict is None else strict)
+    return WebTranslations(lang, strict_default() if strict is None else strict, area)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for a deferred message

@@ -105,7 +105,7 @@ def missing() -> list[tuple[str, str, str]]:
         for lang in i18n.LANGUAGES:
             if lang == i18n.SOURCE_LANGUAGE:
                 continue
-            translations = i18n.WebTranslations(lang, strict=True)
+            translations = i18n.WebTranslations(lang, strict=True, area=area)
             for key in messages:
                 try:
                     if isinstance(key, str):
