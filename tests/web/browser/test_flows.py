@@ -32,9 +32,9 @@ CONDITION = "Use only in the hospital ransomware case"
 PROCEEDING = "Xanadu v. unknown (nightowl)"
 
 
-def _(lang: str, message: str) -> str:
-    """What the page shows for `message` in `lang`."""
-    return translations(lang, strict=True).gettext(message)
+def _(lang: str, message: str, area: str) -> str:
+    """What a page of `area` (its templates' folder) shows for `message` in `lang`."""
+    return translations(lang, strict=True, area=area).gettext(message)
 
 
 def fill(form: Any, values: dict[str, Any]) -> None:
@@ -81,13 +81,13 @@ def test_preservation_with_evidence_in_arabic_and_french(
     drafter = browsers.sign_in("XA", "xa-drafter", "ar")
     drafter.goto("/drafts/new")
     assert_rtl(drafter)
-    assert drafter.text("h1") == _("ar", "New request")
+    assert drafter.text("h1") == _("ar", "New request", "drafts")
     step1 = drafter.page.locator("form#wizard-step1")
     step1.locator('select[name="party"]').select_option("XB")
     step1.locator('select[name="kind"]').select_option("preservation")
     drafter.submit(step1.locator('[data-test="next"]'), "wizard step 1")
     assert_rtl(drafter)
-    assert drafter.text("h1") == _("ar", KIND_TITLES["preservation"])
+    assert drafter.text("h1") == _("ar", KIND_TITLES["preservation"], "drafts")
     form = drafter.page.locator("form#draft-new")
     fill(form, document)
     drafter.submit(form.locator('button[name="act"][value="save"]'), "wizard step 2")
@@ -117,7 +117,7 @@ def test_preservation_with_evidence_in_arabic_and_french(
     assert xb.page.locator('[data-test="act-done"]').count() == 1
     state = xb.page.locator('[data-test="facts"] [data-test="state"]')
     assert state.get_attribute("data-state") == "acknowledged"
-    assert state.inner_text().strip() == _("fr", "Acknowledged")
+    assert state.inner_text().strip() == _("fr", "Acknowledged", "requests")
 
     # ... accepts it, the data preserved for 90 days ...
     accept = open_act(xb, "accept")
@@ -125,7 +125,7 @@ def test_preservation_with_evidence_in_arabic_and_french(
     accept.locator('[name="preserved_until"]').fill(until)
     xb.submit(accept.locator('button[name="act"]'), "accept")
     assert state.get_attribute("data-state") == "accepted"
-    assert state.inner_text().strip() == _("fr", "Accepted")
+    assert state.inner_text().strip() == _("fr", "Accepted", "requests")
 
     # ... seals the provider's data and sends it as evidence, and executes the request.
     source = tmp_path / "pb-export"
@@ -160,7 +160,7 @@ def test_preservation_with_evidence_in_arabic_and_french(
         f"/requests/{case_id}", '[data-test="facts"] [data-test="state"][data-state="executed"]'
     )
     assert_rtl(prosecutor)
-    assert executed.inner_text().strip() == _("ar", "Executed")
+    assert executed.inner_text().strip() == _("ar", "Executed", "requests")
     prosecutor.await_element(
         f"/evidence/{package_id}", '[data-test="verification-status"][data-status="verified"]'
     )
@@ -236,9 +236,11 @@ def test_an_unanswered_emergency_is_escalated_and_acknowledged_on_the_desk(
     assert row.count() == 1
     assert row.get_attribute("data-escalated") == "yes"
     assert row.locator('[data-test="duty-escalated"]').count() == 1
-    countdown = row.locator('[data-test="duty-countdown"]')
+    # The translated "… late" text, and beside it the live countdown's due time.
+    assert row.locator('[data-test="duty-countdown"]').count() == 1
+    countdown = row.locator(".countdown[data-due]")
     assert datetime.fromisoformat(str(countdown.get_attribute("data-due"))) < utc_now()
-    assert row.locator(".badge.overdue").inner_text().strip() == _("ru", "Overdue")
+    assert row.locator(".badge.overdue").inner_text().strip() == _("ru", "Overdue", "duty")
 
     desk.submit(row.locator('button[name="act"][value="acknowledge"]'), "acknowledge on the desk")
     assert desk.page.locator('[data-test="duty-acknowledged"]').count() == 1
