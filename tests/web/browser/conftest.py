@@ -115,7 +115,9 @@ class BrowserFederation(Federation):
         super().stop_all()
 
 
-@pytest.fixture(scope="session")
+# Package scope: the nodes and the browser stop when the browser tests are done, instead of
+# running (and polling) through the rest of the suite.
+@pytest.fixture(scope="package")
 def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserFederation]:
     """Registry, XA, XB and XD as processes on SQLite, with the demo's accounts and tokens."""
     root = tmp_path_factory.mktemp("browser-fed")
@@ -323,7 +325,7 @@ def sign_in_with_form(session: Session, account: WebAccount, code: str) -> None:
     assert "/login" not in session.page.url, f"sign-in of {account.username} failed"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browsers(federation: Federation) -> Iterator[Browsers]:
     with playwright_sync.sync_playwright() as playwright:
         made = Browsers(federation, playwright)
