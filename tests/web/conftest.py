@@ -43,7 +43,8 @@ class Browser:
     the last page it read."""
 
     def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, follow_redirects=False)
+        # Generous: a sign-in runs argon2id (64 MiB, 3 passes), slow on a loaded machine.
+        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)
         self.csrf = ""
 
     def get(self, path: str, **kwargs: object) -> httpx.Response:
