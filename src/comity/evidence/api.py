@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from comity.audit import service as audit
 from comity.cases.permissions import OFFICIALS, READ_ROLES, require_any
 from comity.evidence import service, transfer
+from comity.evidence.buffers import RECEIVING
 from comity.evidence.chunks import MAX_CHUNK_SIZE, TAG_SIZE
 from comity.evidence.errors import EvidenceError
 from comity.evidence.models import EvidenceConsent, EvidencePackage, EvidenceTransfer
@@ -148,37 +149,40 @@ async def put_chunk(
     signature: str | None = Header(None, alias=transfer.SIGNATURE_HEADER),
 ) -> dict[str, Any]:
     node = _node(request)
-    body = await _read_body(request, MAX_CHUNK_SIZE + TAG_SIZE)
-    # The bytearray itself goes on (hashlib and AES-GCM read any buffer): no second copy.
-    return await run_in_threadpool(_accept, node, transfer_id, file_no, index, body, signature)
-
-
-async def _read_body(request: Request, limit: int) -> bytearray:
-    """The request body in one buffer of exactly its declared length (no growing and copying
-    as the parts arrive, which would briefly hold it twice); refused past `limit` bytes."""
     declared = request.headers.get("content-length", "")
     expected = int(declared) if declared.isdigit() else -1
-    if expected > limit:
+    if expected > MAX_CHUNK_SIZE + TAG_SIZE:
         raise EvidenceError("chunk larger than any allowed chunk size")
-    if expected < 0:
-        grown = bytearray()
-        async for part in request.stream():
-            grown.extend(part)
-            if len(grown) > limit:
-                raise EvidenceError("chunk larger than any allowed chunk size")
-        return grown
-    body = bytearray(expected)
-    view = memoryview(body)
+    if expected < 0:  # a chunked upload: no length to borrow a buffer for
+        grown = await _read_unsized(request, MAX_CHUNK_SIZE + TAG_SIZE)
+        return await run_in_threadpool(_accept, node, transfer_id, file_no, index, grown, signature)
+    # The body goes into a pooled buffer of exactly its declared length (no growing and
+    # copying as the parts arrive, no fresh megabyte per chunk), and that view itself goes on:
+    # hashlib and AES-GCM read any buffer.
+    with RECEIVING.borrow(expected) as body:
+        await _read_into(request, body)
+        return await run_in_threadpool(_accept, node, transfer_id, file_no, index, body, signature)
+
+
+async def _read_into(request: Request, body: memoryview) -> None:
+    """Fill `body` with the request body, which must be exactly as long as declared."""
     filled = 0
     async for part in request.stream():
-        if filled + len(part) > expected:
+        if filled + len(part) > len(body):
             raise EvidenceError("the body is longer than its content-length")
-        view[filled : filled + len(part)] = part
+        body[filled : filled + len(part)] = part
         filled += len(part)
-    view.release()
-    if filled != expected:
+    if filled != len(body):
         raise EvidenceError("the body is shorter than its content-length")
-    return body
+
+
+async def _read_unsized(request: Request, limit: int) -> bytearray:
+    grown = bytearray()
+    async for part in request.stream():
+        grown.extend(part)
+        if len(grown) > limit:
+            raise EvidenceError("chunk larger than any allowed chunk size")
+    return grown
 
 
 def _accept(
@@ -186,7 +190,7 @@ def _accept(
     transfer_id: str,
     file_no: int,
     index: int,
-    body: bytes | bytearray,
+    body: bytes | bytearray | memoryview,
     signature: str | None,
 ) -> dict[str, Any]:
     """Three steps, so that several chunks of a transfer are staged at once: the checks that

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from comity.evidence.errors import BlobCorrupted
-from comity.evidence.manifest import READ_SIZE
+from comity.evidence.manifest import READ_SIZE, hash_file
 from comity.kit.errors import NotFound
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -104,7 +104,7 @@ class BlobStore:
         fsync_dir(source.parent)
         return sha256
 
-    def open(self, digest: str, verify: bool = True) -> BinaryIO:
+    def open(self, digest: str, verify: bool = True) -> io.BufferedReader:
         """Open a blob for reading; with `verify`, hash it fully first and refuse it if altered."""
         path = self.path_for(digest)
         try:
@@ -112,13 +112,14 @@ class BlobStore:
         except FileNotFoundError:
             raise NotFound(f"no blob {digest} in the store") from None
         if verify:
-            actual = hashlib.sha256()
-            while block := stream.read(READ_SIZE):
-                actual.update(block)
-            if actual.hexdigest() != digest:
+            try:
+                _, actual = hash_file(path)
+            except BaseException:
+                stream.close()
+                raise
+            if actual != digest:
                 stream.close()
                 raise BlobCorrupted(f"blob {digest} no longer matches its SHA-256: it was altered")
-            stream.seek(0)
         return stream
 
     def verify(self, digest: str) -> bool:

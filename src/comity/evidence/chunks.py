@@ -120,6 +120,47 @@ class ChunkCipher:
             raise ValueError("only the final chunk may be shorter than the chunk size")
         return self._aead.encrypt(self._nonce(index, final), plaintext, self._aad(index, final))
 
+    def encrypt_chunk_into(
+        self, index: int, plaintext: memoryview, final: bool, out: memoryview
+    ) -> memoryview:
+        """`encrypt_chunk` into a caller's buffer (at least `len(plaintext) + TAG_SIZE` bytes,
+        e.g. from a `BufferPool`); returns the view of `out` that holds the sealed chunk."""
+        if len(plaintext) > self.header.chunk_size or (
+            not final and len(plaintext) != self.header.chunk_size
+        ):
+            raise ValueError("only the final chunk may be shorter than the chunk size")
+        sealed = out[: len(plaintext) + TAG_SIZE]
+        self._aead.encrypt_into(
+            self._nonce(index, final), plaintext, self._aad(index, final), sealed
+        )
+        return sealed
+
+    def decrypt_chunk_into(
+        self, index: int, sealed: bytes | bytearray | memoryview, final: bool, out: memoryview
+    ) -> memoryview:
+        """`decrypt_chunk` into a caller's buffer (at least `len(sealed) - TAG_SIZE` bytes);
+        returns the view of `out` that holds the plaintext. Refuses as `decrypt_chunk` does;
+        on refusal the buffer's content is undefined."""
+        if len(sealed) < TAG_SIZE:
+            raise ChunkRefused(f"chunk {index} of {self.file_id} is shorter than its tag")
+        plaintext = out[: len(sealed) - TAG_SIZE]
+        try:
+            self._aead.decrypt_into(
+                self._nonce(index, final), sealed, self._aad(index, final), plaintext
+            )
+        except InvalidTag:
+            raise self._refused(index, final) from None
+        if not final and len(plaintext) != self.header.chunk_size:
+            raise ChunkRefused(f"chunk {index} of {self.file_id} has the wrong length")
+        return plaintext
+
+    def _refused(self, index: int, final: bool) -> ChunkRefused:
+        where = "final chunk" if final else "chunk"
+        return ChunkRefused(
+            f"{where} {index} of {self.file_id} does not authenticate: it was altered,"
+            " moved, or the stream was truncated or extended"
+        )
+
     def decrypt_chunk(self, index: int, sealed: bytes | bytearray, final: bool) -> bytes:
         """The plaintext of chunk `index`; refuses a chunk altered, moved or wrongly final."""
         try:
@@ -127,11 +168,7 @@ class ChunkCipher:
                 self._nonce(index, final), sealed, self._aad(index, final)
             )
         except InvalidTag:
-            where = "final chunk" if final else "chunk"
-            raise ChunkRefused(
-                f"{where} {index} of {self.file_id} does not authenticate: it was altered,"
-                " moved, or the stream was truncated or extended"
-            ) from None
+            raise self._refused(index, final) from None
         if not final and len(plaintext) != self.header.chunk_size:
             raise ChunkRefused(f"chunk {index} of {self.file_id} has the wrong length")
         return plaintext

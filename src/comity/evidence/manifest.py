@@ -8,6 +8,7 @@ construction is defined in `merkle_root` and in README.md so that it can be reco
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import unicodedata
 import uuid
@@ -172,28 +173,29 @@ def list_files(folder: Path) -> list[str]:
     return sorted(found)
 
 
-def hash_stream(
-    read: Callable[[int], bytes],
-    on_bytes: ByteProgress | None = None,
-    write: Callable[[bytes], object] | None = None,
+def hash_file(path: Path, on_bytes: ByteProgress | None = None) -> tuple[int, str]:
+    """Size and SHA-256 hex of a file, read in 4 MiB blocks into one buffer reused for the
+    whole file (a fresh block per read would leave two alive at each step, and malloc keeps
+    such a high-water mark for the life of the process)."""
+    return hash_reader(path.open("rb", buffering=0), on_bytes)
+
+
+def hash_reader(
+    source: io.RawIOBase | io.BufferedIOBase, on_bytes: ByteProgress | None = None
 ) -> tuple[int, str]:
-    """Size and SHA-256 hex of what `read` yields, optionally copying each block to `write`."""
+    """Size and SHA-256 hex of what remains in a binary stream with `readinto`; closes it."""
     digest = hashlib.sha256()
     size = 0
-    while block := read(READ_SIZE):
-        digest.update(block)
-        size += len(block)
-        if write is not None:
-            write(block)
-        if on_bytes is not None:
-            on_bytes(len(block))
+    buffer = bytearray(READ_SIZE)
+    view = memoryview(buffer)
+    with source:
+        while count := source.readinto(buffer):
+            digest.update(view[:count])
+            size += count
+            if on_bytes is not None:
+                on_bytes(count)
+    view.release()
     return size, digest.hexdigest()
-
-
-def hash_file(path: Path, on_bytes: ByteProgress | None = None) -> tuple[int, str]:
-    """Size and SHA-256 hex of a file, read in 4 MiB blocks."""
-    with path.open("rb") as source:
-        return hash_stream(source.read, on_bytes)
 
 
 def merkle_leaf(path: str, sha256_hex: str) -> bytes:

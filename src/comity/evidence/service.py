@@ -15,6 +15,7 @@ import os
 import shutil
 import threading
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from comity.audit import service as audit
 from comity.directory import service as directory_service
 from comity.evidence.blobstore import BlobStore, fsync_dir
+from comity.evidence.buffers import RECEIVING
 from comity.evidence.chunks import (
     MAX_CHUNK_SIZE,
     MIN_CHUNK_SIZE,
@@ -686,7 +688,7 @@ def prepare_chunk(
     transfer: EvidenceTransfer,
     file_no: int,
     index: int,
-    body: bytes | bytearray,
+    body: bytes | bytearray | memoryview,
     digest: str | None = None,
 ) -> ChunkPlan | ChunkResult:
     """The checks of chunk `index` of file `file_no` that need the database. Returns the
@@ -771,22 +773,30 @@ def discard_staging(folder: Path) -> None:
         _durable_staging.difference_update({p for p in _durable_staging if p.parent == folder})
 
 
-def stage_chunk(plan: ChunkPlan, body: bytes | bytearray) -> None:
+def stage_chunk(plan: ChunkPlan, body: bytes | bytearray | memoryview) -> None:
     """Authenticate the chunk under the file's key (refused before anything is written if it
     was altered, moved or wrongly final), write its plaintext at its offset in the staging
     file and sync it (fdatasync: the data and the file's size) before it may be confirmed.
-    Needs no database: several chunks of a transfer are staged at once."""
-    plaintext = plan.cipher.decrypt_chunk(plan.index, body, plan.final)
-    descriptor = _open_staging(plan.staging)
-    try:
-        view = memoryview(plaintext)
-        offset = plan.offset
-        while view:
-            written = os.pwrite(descriptor, view, offset)
-            view, offset = view[written:], offset + written
-        getattr(os, "fdatasync", os.fsync)(descriptor)
-    finally:
-        os.close(descriptor)
+    Needs no database: several chunks of a transfer are staged at once. A writable `body`
+    is decrypted in place: its content is gone afterwards."""
+    with ExitStack() as stack:
+        if isinstance(body, bytes) or (isinstance(body, memoryview) and body.readonly):
+            out = stack.enter_context(RECEIVING.borrow(max(0, len(body) - TAG_SIZE)))
+        else:
+            # Decrypted in place (AES-GCM in counter mode writes each block over the one it
+            # read; the tag, after the ciphertext, is left alone): no second buffer per chunk.
+            # On refusal the body's bytes are garbage, and nothing is written.
+            out = memoryview(body)
+        view = plan.cipher.decrypt_chunk_into(plan.index, body, plan.final, out)
+        descriptor = _open_staging(plan.staging)
+        try:
+            offset = plan.offset
+            while view:
+                written = os.pwrite(descriptor, view, offset)
+                view, offset = view[written:], offset + written
+            getattr(os, "fdatasync", os.fsync)(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def confirm_chunk(session: Session, node: Node, plan: ChunkPlan) -> ChunkResult:
@@ -840,7 +850,7 @@ def accept_chunk(
     transfer: EvidenceTransfer,
     file_no: int,
     index: int,
-    body: bytes | bytearray,
+    body: bytes | bytearray | memoryview,
     digest: str | None = None,
 ) -> ChunkResult:
     """Prepare, stage and confirm a chunk in one session (for callers that hold one; the

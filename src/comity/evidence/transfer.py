@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from comity.directory import service as directory_service
 from comity.evidence import service
+from comity.evidence.buffers import BufferPool, read_full
 from comity.evidence.chunks import TAG_SIZE, chunk_count
 from comity.evidence.errors import EvidenceError
 from comity.evidence.manifest import ByteProgress
@@ -56,7 +57,7 @@ def sign_request(
     transfer_id: str,
     file_no: int | None = None,
     index: int | None = None,
-    body: bytes | None = None,
+    body: bytes | memoryview | None = None,
 ) -> str:
     payload = {
         "op": op,
@@ -79,7 +80,7 @@ def check_request(
     op: str,
     file_no: int | None = None,
     index: int | None = None,
-    body: bytes | bytearray | None = None,
+    body: bytes | bytearray | memoryview | None = None,
     body_sha256: str | None = None,
 ) -> None:
     """Refuse (401) a transfer request not signed by the transfer's sender for exactly this.
@@ -215,8 +216,14 @@ def push(
             transfer = service.get_transfer(session, transfer_id)
             ciphers = [service.cipher_for(transfer, n, path) for n, path, _, _ in plan.files]
         store = service.blobs(node)
-        sender = _Window(node, http, plan, attempts, window, on_bytes, status)
-        with ThreadPoolExecutor(window, thread_name_prefix="evidence-push") as pool:
+        # Window + 1 sealed-chunk buffers (one being filled, the rest in flight) and one
+        # plaintext buffer, reused for every chunk of every file.
+        buffers = BufferPool(keep_bytes=(window + 2) * (plan.chunk_size + TAG_SIZE))
+        sender = _Window(node, http, plan, attempts, window, on_bytes, status, buffers)
+        with (
+            ThreadPoolExecutor(window, thread_name_prefix="evidence-push") as pool,
+            buffers.borrow(plan.chunk_size) as plain_buffer,
+        ):
             for (file_no, _path, size, digest), cipher in zip(plan.files, ciphers, strict=True):
                 total = chunk_count(size, plan.chunk_size)
                 confirmed = status["files"][file_no]
@@ -237,11 +244,18 @@ def push(
                             continue
                         if position != index:
                             source.seek(index * plan.chunk_size)
-                        plain = source.read(plan.chunk_size)
+                        length = _chunk_bytes(size, plan.chunk_size, index)
+                        if read_full(source, plain_buffer[:length]) != length:
+                            raise EvidenceError(
+                                f"blob {digest} is shorter than its manifest entry: the store"
+                                " was altered"
+                            )
                         position = index + 1
-                        sealed = cipher.encrypt_chunk(index, plain, index == total - 1)
-                        del plain
-                        sender.send(pool, file_no, index, sealed)
+                        out = buffers.take(plan.chunk_size + TAG_SIZE)
+                        sealed = cipher.encrypt_chunk_into(
+                            index, plain_buffer[:length], index == total - 1, memoryview(out)
+                        )
+                        sender.send(pool, file_no, index, sealed, out)
                         del sealed
                     sender.drain()
         return sender.status
@@ -269,34 +283,47 @@ class _Window:
         size: int,
         on_bytes: ByteProgress | None,
         status: dict[str, Any],
+        buffers: BufferPool,
     ) -> None:
         self.node, self.client, self.plan, self.attempts = node, client, plan, attempts
         self.size, self.on_bytes = size, on_bytes
         self.status = status
-        self._pending: deque[tuple[Future[dict[str, Any]], int]] = deque()
+        self.buffers = buffers
+        self._pending: deque[tuple[Future[dict[str, Any]], int, bytearray]] = deque()
 
-    def send(self, pool: ThreadPoolExecutor, file_no: int, index: int, sealed: bytes) -> None:
+    def send(
+        self,
+        pool: ThreadPoolExecutor,
+        file_no: int,
+        index: int,
+        sealed: memoryview,
+        buffer: bytearray,
+    ) -> None:
+        """Send `sealed` (a view of `buffer`, which goes back to the pool once answered)."""
         while len(self._pending) >= self.size:
             self._collect_one()
         future = pool.submit(
             _put, self.node, self.client, self.plan, file_no, index, sealed, self.attempts
         )
-        self._pending.append((future, len(sealed) - TAG_SIZE))
+        self._pending.append((future, len(sealed) - TAG_SIZE, buffer))
 
     def drain(self) -> None:
         while self._pending:
             self._collect_one()
 
     def _collect_one(self) -> None:
-        future, plain_size = self._pending.popleft()
+        future, plain_size, buffer = self._pending.popleft()
         try:
             answer = future.result()
         except BaseException:
-            for other, _ in self._pending:
+            for other, _, _ in self._pending:
                 other.cancel()
-            wait([other for other, _ in self._pending])
+            wait([other for other, _, _ in self._pending])
             self._pending.clear()
             raise
+        finally:
+            if future.done():
+                self.buffers.give(buffer)
         # The answer that finished the transfer may come back before that of a chunk sent
         # earlier: keep the most final one.
         if answer.get("status") != "receiving" or self.status.get("status") == "receiving":
@@ -311,7 +338,7 @@ def _put(
     plan: _Plan,
     file_no: int,
     index: int,
-    sealed: bytes,
+    sealed: memoryview,
     attempts: int,
 ) -> dict[str, Any]:
     url = f"{plan.endpoint}/v1/evidence/transfers/{plan.transfer_id}/files/{file_no}/chunks/{index}"
@@ -322,10 +349,15 @@ def _put(
                 node, plan.peer, "chunk", plan.transfer_id, file_no, index, sealed
             ),
             "content-type": "application/octet-stream",
+            # With the length given, httpx sends the view as one sized body, not chunked.
+            "content-length": str(len(sealed)),
         }
         try:
             response = client.put(
-                url, content=sealed, headers=headers, timeout=node.settings.delivery_timeout_seconds
+                url,
+                content=(sealed,),  # type: ignore[arg-type]  # a bytes-like view, not copied
+                headers=headers,
+                timeout=node.settings.delivery_timeout_seconds,
             )
         except httpx.HTTPError as exc:
             reason = f"{plan.peer} cannot be reached: {type(exc).__name__}"

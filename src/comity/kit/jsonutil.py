@@ -12,7 +12,7 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def sha256_hex(data: bytes | bytearray | str) -> str:
+def sha256_hex(data: bytes | bytearray | memoryview | str) -> str:
     if isinstance(data, str):
         data = data.encode()
     return hashlib.sha256(data).hexdigest()
