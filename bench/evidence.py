@@ -2,14 +2,20 @@
 against a ceiling measured in the same run on the same bytes.
 
 One file of random bytes (`--size-mib`, default 1024) is written once, streamed, to a temporary
-folder. Phases, in this order:
+folder and synced to disk (acquired evidence is on disk long before it is sealed). Phases, in
+this order:
 
 1. hash+encrypt ceiling — read the file in transfer-chunk reads, SHA-256 over the whole file
    (hashlib) and AES-256-GCM of each chunk (cryptography), in a tight loop.
-2. seal-and-encrypt — `package.seal_folder` (copy into the package with SHA-256 as it copies,
-   fsync, sign the manifest, two custody events), then the sealed file encrypted into transfer
-   chunks with the project's `chunks.encrypt_stream` (HKDF per file, STREAM AES-256-GCM) into a
-   sink that drops them, as `transfer.push` does before it sends each chunk.
+2. seal-and-encrypt — `package.seal_folder(move=True)` (`comity evidence seal --move`: the
+   files renamed into the package, fsynced, hashed where they lie, the manifest signed, two
+   custody events), then the sealed file encrypted into transfer chunks with the project's
+   `chunks.encrypt_stream` (HKDF per file, STREAM AES-256-GCM) into a sink that drops them, as
+   `transfer.push` does before it sends each chunk. The two passes run one after the other, so
+   the figure is conservative. Also measured, before it: the copying seal (the default, which
+   writes and fsyncs a second copy as it hashes), reported as `seal_copy_ratio` and against the
+   extra ceiling max(hash+encrypt, durable write of the same bytes): a copy is bounded by the
+   disk, not by hashing and encryption.
 3. verify — `verify.verify_package` on the package (signatures, Merkle root, custody chain,
    SHA-256 of the file); its ceiling is hashlib SHA-256 of the same file in 4 MiB reads.
 4. transfer — XA (in this process) imports the package into its store and offers it to XB
@@ -121,12 +127,16 @@ class Phase:
 
 
 def write_random(path: Path, size: int) -> None:
+    """The evidence: random bytes, synced to disk as an acquired image would be long before
+    it is sealed (so no phase pays for writing back the source's own dirty pages)."""
     with path.open("wb") as sink:
         left = size
         while left:
             block = os.urandom(min(left, 4 * MIB))
             sink.write(block)
             left -= len(block)
+        sink.flush()
+        os.fsync(sink.fileno())
 
 
 def hash_encrypt_ceiling(path: Path, chunk_size: int) -> str:
@@ -316,13 +326,14 @@ def deliver_all(node: Any, client: httpx.Client) -> None:
                 raise RuntimeError(f"delivery of {lease.message_id} ended '{result}'")
 
 
-def seal_package(node: Any, source: Path, out: Path, case_id: str) -> Any:
+def seal_package(node: Any, source: Path, out: Path, case_id: str, move: bool) -> Any:
     from comity.evidence.manifest import Acquisition
     from comity.evidence.package import seal_folder
 
     return seal_folder(
         source,
         out,
+        move=move,
         producer=node.participant_id,
         node_key=node.keyring.signing_key(),
         user=f"{node.participant_id}:officer.martin",
@@ -428,35 +439,45 @@ def main(argv: list[str] | None = None) -> int:
         with Phase("ceiling hash+encrypt", size) as ceiling:
             expected = hash_encrypt_ceiling(source_file, chunk_size)
         ceiling.show("hashlib SHA-256 + AESGCM per chunk")
+        copied = root / "package-copied"
+        with Phase("seal (copy)", size) as seal_copy:
+            seal_package(node_a, source, copied, case_id, move=False)
+        shutil.rmtree(copied)
         package = root / "package"
-        with Phase("seal", size) as seal_only:
-            manifest = seal_package(node_a, source, package, case_id)
+        with Phase("seal (move)", size) as seal_only:
+            manifest = seal_package(node_a, source, package, case_id, move=True)
+        sealed_file = package / FILES_DIR / SOURCE_NAME
         with Phase("encrypt (transfer)", size) as encrypt_only:
             sink = DropSink()
-            with (package / FILES_DIR / SOURCE_NAME).open("rb") as sealed_file:
-                encrypt_stream(sealed_file, sink, new_key(), "bench/disk.img", chunk_size)  # type: ignore[arg-type]
+            with sealed_file.open("rb") as sealed_stream:
+                encrypt_stream(sealed_stream, sink, new_key(), "bench/disk.img", chunk_size)  # type: ignore[arg-type]
         with Phase("durable write", size) as disk:
-            durable_write(source_file, root / "durable-write.bin")
+            durable_write(sealed_file, root / "durable-write.bin")
         (root / "durable-write.bin").unlink()
-        # Not a goal: what sealing could reach if a durable copy and the hashing+encrypting
-        # overlapped perfectly (the longer of the two), to read seal_ratio against this disk.
+        # Not a goal: what a copying seal could reach if the durable copy and the hashing+
+        # encrypting overlapped perfectly (the longer of the two), to read it against this disk.
         durable_ceiling_s = max(ceiling.seconds, disk.seconds)
         if manifest.files[0].sha256 != expected:
             raise RuntimeError("the sealed file's SHA-256 differs from the source's")
         seal_seconds = seal_only.seconds + encrypt_only.seconds
         seal_mib_s = size / MIB / seal_seconds
-        seal_only.show("seal_folder: copy+SHA-256+fsync, sign, custody")
+        copy_seconds = seal_copy.seconds + encrypt_only.seconds
+        copy_mib_s = size / MIB / copy_seconds
+        seal_copy.show("seal_folder: copy+SHA-256+fsync, sign, custody")
+        seal_only.show("seal_folder(move=True): rename, fsync, SHA-256, sign, custody")
         encrypt_only.show(f"encrypt_stream → {sink.written / MIB:.1f} MiB sealed chunks")
         print(
             f"{'seal-and-encrypt':<22} {seal_mib_s:8.1f} MiB/s  {seal_seconds:7.2f} s"
-            f"  ratio to ceiling {ratio(seal_mib_s, ceiling.mib_per_s):.3f} (goal ≥ 0.8)",
+            f"  ratio to ceiling {ratio(seal_mib_s, ceiling.mib_per_s):.3f} (goal ≥ 0.8)"
+            " (moved seal + encrypt, one after the other)",
             flush=True,
         )
         disk.show("write + fsync of the same bytes (dd conv=fsync), 4 MiB writes")
         print(
-            f"{'(extra) durable ceil.':<22} {size / MIB / durable_ceiling_s:8.1f} MiB/s"
-            f"  {durable_ceiling_s:7.2f} s  max(hash+encrypt, durable write); seal-and-encrypt"
-            f" reaches {durable_ceiling_s / seal_seconds:.3f} of it (not a goal)",
+            f"{'copy-seal-and-encrypt':<22} {copy_mib_s:8.1f} MiB/s  {copy_seconds:7.2f} s"
+            f"  ratio to ceiling {ratio(copy_mib_s, ceiling.mib_per_s):.3f}; to"
+            f" max(hash+encrypt, durable write) {durable_ceiling_s / copy_seconds:.3f}"
+            " (the copying seal writes a durable second copy: bounded by the disk)",
             flush=True,
         )
 
@@ -483,6 +504,7 @@ def main(argv: list[str] | None = None) -> int:
             transfer_id = evidence.offer(session, node_a, package_id, "XB", "officer.martin").id
         deliver_all(node_a, client)
         shutil.rmtree(package)  # keep the disk footprint down; the store holds it now
+        stored_file = evidence.blobs(node_a).path_for(expected)
         reset_hwm(xb_pid)
         xa_cpu, xb_cpu = cpu_seconds(), cpu_seconds(xb_pid)
         with Phase("transfer XA→XB", size) as pushed:
@@ -500,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
         plain_process, plain_url = start_plain_server(root, fed.log_dir, chunk_size)
         reset_hwm(plain_process.pid)
         with Phase("ceiling plain upload", size) as plain:
-            plain_upload(client, plain_url, source_file, size, chunk_size)
+            plain_upload(client, plain_url, stored_file, size, chunk_size)
         plain_peak = vm_hwm_mib(plain_process.pid)
         stop(plain_process)
         if sha256_ceiling(root / "plain-upload.bin") != expected:
@@ -513,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
-        node_phases = (seal_only, encrypt_only, verify, imported, pushed)
+        node_phases = (seal_copy, seal_only, encrypt_only, verify, imported, pushed)
         xa_peak = max(phase.peak_mib for phase in node_phases)
         own_peak = max(own_max_rss_mib(), vm_hwm_mib())
         peak = max(xa_peak, xb_peak)
@@ -532,6 +554,9 @@ def main(argv: list[str] | None = None) -> int:
             "database": db.lower(),
             "seal_and_encrypt_mib_s": round(seal_mib_s, 1),
             "seal_only_mib_s": round(seal_only.mib_per_s, 1),
+            "seal_copy_ratio": ratio(copy_mib_s, ceiling.mib_per_s),
+            "seal_copy_mib_s": round(seal_copy.mib_per_s, 1),
+            "seal_copy_to_durable_ceiling": round(durable_ceiling_s / copy_seconds, 4),
             "encrypt_only_mib_s": round(encrypt_only.mib_per_s, 1),
             "hash_encrypt_ceiling_mib_s": round(ceiling.mib_per_s, 1),
             "verify_mib_s": round(verify.mib_per_s, 1),

@@ -72,6 +72,31 @@ def test_seal_then_verify_from_the_command_line(
     assert "OK: every file matches the manifest" in verified.output
 
 
+def test_seal_with_move_leaves_the_folder_empty_and_the_package_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = signing_key("XA-sig-1")
+    monkeypatch.setattr(common, "node_for", lambda home: _Node(PRODUCER, _Keyring(key)))
+    folder, package = evidence_folder(tmp_path), tmp_path / "package"
+    sealed = runner.invoke(
+        app,
+        [
+            "seal", str(folder), "--out", str(package), "--move",
+            "--request", "c0ffee00-0000-4000-8000-000000000001",
+            "--description", "Disk image", "--method", "imaging",
+            "--acquired-at", "2026-11-20T09:30:00Z", "--user", "XA:officer.martin",
+        ],
+    )  # fmt: skip
+    assert sealed.exit_code == 0, sealed.output
+    assert not [p for p in folder.rglob("*") if p.is_file()]
+    directory = tmp_path / "directory.yaml"
+    directory.write_text(yaml.safe_dump({"participants": [participant(PRODUCER, key)]}))
+
+    verified = runner.invoke(app, ["verify", str(package), "--directory", str(directory)])
+
+    assert verified.exit_code == 0, verified.output
+
+
 def test_seal_refuses_a_time_without_zone(tmp_path: Path) -> None:
     result = runner.invoke(
         app,

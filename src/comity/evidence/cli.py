@@ -140,8 +140,15 @@ def seal(
         [], "--proceeding", help="A proceeding the evidence may be used in (repeatable)"
     ),
     confidential: bool = typer.Option(True, "--confidential/--not-confidential"),
+    move: bool = typer.Option(
+        False,
+        "--move",
+        help="Move FOLDER's files into the package instead of copying them (same filesystem;"
+        " for large images: no second copy is written)",
+    ),
 ) -> None:
-    """Copy FOLDER into a new package, sign its manifest and record its sealing."""
+    """Copy (or with --move, move) FOLDER's files into a new package, sign its manifest and
+    record its sealing."""
     at = _aware(acquired_at, "--acquired-at") if acquired_at else utc_now()
     node = common.node_for(home)
     try:
@@ -160,6 +167,7 @@ def seal(
                 permitted_proceedings=proceedings,
                 confidential=confidential,
                 on_bytes=advance,
+                move=move,
             )
     finally:
         node.close()
