@@ -116,6 +116,18 @@ def safe_next(path: str | None, default: str = "/") -> str:
 
 
 def current_user(request: Request) -> WebUser:
+    """The signed-in user; the request counts as activity (it extends an idle session)."""
+    return _signed_in(request, touch=True)
+
+
+def polling_user(request: Request) -> WebUser:
+    """The signed-in user of a request the page makes by itself (htmx sends `HX-Request`, as
+    the 24/7 desk's refresh does): checked as every page's, but not counted as activity, so a
+    refresh never keeps an idle session alive. Any other request is an ordinary one."""
+    return _signed_in(request, touch=request.headers.get("hx-request") != "true")
+
+
+def _signed_in(request: Request, touch: bool) -> WebUser:
     secret = request.cookies.get(SESSION_COOKIE, "")
     next_path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.method != "GET":
@@ -127,7 +139,7 @@ def current_user(request: Request) -> WebUser:
     node = node_of(request)
     try:
         with transaction(node.sessions) as session:
-            principal = accounts.authenticate(session, node.settings, secret)
+            principal = accounts.authenticate(session, node.settings, secret, touch=touch)
             user = accounts.get_user(session, principal.user)
             return _web_user(user, principal.roles, secret)
     except ComityError:

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from comity.accounts import service as accounts
 from comity.audit import service as audit
 from comity.cases import permissions
 from comity.cases import service as cases
@@ -26,15 +25,13 @@ from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.protocol.acts import Act
 from comity.web.core import (
-    SESSION_COOKIE,
     CheckedForm,
-    LoginRequired,
     PageUser,
     WebUser,
-    current_user,
     flash_query,
     flash_value,
     node_of,
+    polling_user,
     render,
     require_roles,
 )
@@ -132,33 +129,6 @@ def _render(request: Request, user: WebUser, template: str) -> Response:
 def desk(request: Request, user: PageUser) -> Response:
     require_roles(user, READ_ROLES, "the 24/7 desk")
     return _render(request, user, "duty/desk.html")
-
-
-def polling_user(request: Request) -> WebUser:
-    """The signed-in user of a request the page makes by itself (htmx sends `HX-Request`):
-    checked as every page's, but not counted as activity, so the refresh never keeps an idle
-    session alive. Any other request is an ordinary one (`current_user`)."""
-    if request.headers.get("hx-request") != "true":
-        return current_user(request)
-    secret = request.cookies.get(SESSION_COOKIE, "")
-    next_path = request.url.path
-    if not secret.startswith(accounts.SESSION_PREFIX):
-        raise LoginRequired(next_path)
-    node = node_of(request)
-    try:
-        with transaction(node.sessions) as session:
-            principal = accounts.authenticate(session, node.settings, secret, touch=False)
-            found = accounts.get_user(session, principal.user)
-            return WebUser(
-                username=found.username,
-                display_name=found.display_name or found.username,
-                roles=frozenset(principal.roles),
-                language=found.language,
-                time_zone=found.time_zone or "UTC",
-                session_secret=secret,
-            )
-    except ComityError:
-        raise LoginRequired(next_path) from None
 
 
 @router.get("/duty/live")
