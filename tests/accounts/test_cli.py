@@ -4,6 +4,7 @@ secret except the new TOTP secret and API token, shown once."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 from typer.testing import CliRunner
 
@@ -71,3 +72,17 @@ def test_api_tokens_are_listed_by_id_and_revoked(node: Node) -> None:
     revoked = user(node, "token-revoke", listed[0]["id"])
     assert revoked.exit_code == 0, revoked.output
     assert json.loads(user(node, "tokens").output)[0]["revoked_at"] is not None
+
+
+def test_a_token_is_issued_for_the_days_asked_and_listed_with_its_expiry(node: Node) -> None:
+    issued = user(node, "token", "--user", "case-system", "--role", "drafter", "--days", "30")
+    assert issued.exit_code == 0, issued.output
+    listed = json.loads(user(node, "tokens").output)
+    created = datetime.fromisoformat(listed[0]["created_at"])
+    expires = datetime.fromisoformat(listed[0]["expires_at"])
+    assert abs((expires - created) - timedelta(days=30)) < timedelta(minutes=1)
+    assert listed[0]["expired"] is False
+
+    too_long = user(node, "token", "--user", "case-system", "--role", "drafter", "--days", "400")
+    assert too_long.exit_code == 2
+    assert "1 to 366 days" in too_long.output

@@ -233,3 +233,37 @@ def test_a_users_token_never_acts_beyond_the_roles_the_user_holds_now(
         service.set_roles(session, "olga", ["auditor"], "test-admin")
     assert client.get("/v1/me", headers=headers).json()["roles"] == []
     assert client.get("/v1/cases", headers=headers).status_code == 403
+
+
+def test_an_api_token_is_refused_once_it_expires(
+    node: Node, client: httpx.Client, clock: FrozenClock
+) -> None:
+    with transaction(node.sessions) as session:
+        secret = service.create_token(session, "case-system", ["drafter"], "test", days=7)
+    headers = {"Authorization": f"Bearer {secret}"}
+    clock.advance(timedelta(days=6, hours=23))
+    assert client.get("/v1/me", headers=headers).status_code == 200
+    clock.advance(timedelta(hours=1))
+
+    refused = client.get("/v1/me", headers=headers)
+
+    assert refused.status_code == 401
+    assert "expired" in refused.json()["message"]
+
+
+def test_a_token_lasts_ninety_days_unless_told_and_never_beyond_a_year(node: Node) -> None:
+    import pytest
+
+    from comity.accounts.models import ApiToken
+    from comity.kit.clock import ensure_utc
+    from comity.kit.errors import ComityError
+
+    with transaction(node.sessions) as session:
+        service.create_token(session, "case-system", ["drafter"], "test")
+        (row,) = service.list_tokens(session)
+        assert isinstance(row, ApiToken)
+        lasts = ensure_utc(row.expires_at) - ensure_utc(row.created_at)
+        assert timedelta(days=90) - lasts < timedelta(minutes=1)
+        for days in (0, 367):
+            with pytest.raises(ComityError, match="1 to 366 days"):
+                service.create_token(session, "case-system", ["drafter"], "test", days=days)

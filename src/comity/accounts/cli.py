@@ -14,12 +14,18 @@ from sqlalchemy.orm import Session
 from comity.accounts import service
 from comity.accounts.roles import ROLES
 from comity.cli.common import HomeOption, friendly, node_for, print_json
+from comity.kit.clock import ensure_utc, utc_now
 from comity.kit.db import transaction
 from comity.nodes.runtime import Node, passphrase_of
 
 app = typer.Typer(help="Users, their second factor, and API tokens.", no_args_is_help=True)
 
 RoleOption = typer.Option(..., "--role", help=f"Repeat for several: {', '.join(ROLES)}")
+DaysOption = typer.Option(
+    service.TOKEN_DAYS,
+    "--days",
+    help=f"How many days the token lasts (1 to {service.TOKEN_DAYS_MAX})",
+)
 PasswordStdin = typer.Option(
     False, "--password-stdin", help="Read the password from the first line of standard input"
 )
@@ -190,13 +196,14 @@ def list_users(home: Path | None = HomeOption) -> None:
 def token(
     user: str = typer.Option(..., help="The system (or person) the token is for"),
     role: list[str] = RoleOption,
+    days: int = DaysOption,
     home: Path | None = HomeOption,
 ) -> None:
     """Issue an API token for a system (printed once; only its hash is stored)."""
     node = node_for(home)
     try:
         with transaction(node.sessions) as session:
-            secret = service.create_token(session, user, role, _actor())
+            secret = service.create_token(session, user, role, _actor(), days=days)
     finally:
         node.close()
     typer.echo(secret)
@@ -215,6 +222,8 @@ def tokens(home: Path | None = HomeOption) -> None:
                     "user": t.user,
                     "roles": t.roles.split(","),
                     "created_at": t.created_at.isoformat(),
+                    "expires_at": ensure_utc(t.expires_at).isoformat(),
+                    "expired": ensure_utc(t.expires_at) <= utc_now(),
                     "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
                 }
                 for t in service.list_tokens(session)

@@ -64,7 +64,8 @@ class UserSession(Base):
 class ApiToken(Base):
     """A bearer token (`cmt_...`) for a system calling the node's local API; only its SHA-256
     is stored. It carries its own roles and needs no second factor: it is a long random
-    secret held by a machine, revoked with `comity user token-revoke`."""
+    secret held by a machine, revoked with `comity user token-revoke`, and refused after
+    `expires_at` (90 days by default, at most 366: a leaked token does not last for ever)."""
 
     __tablename__ = "api_tokens"
 
@@ -72,4 +73,5 @@ class ApiToken(Base):
     user: Mapped[str] = mapped_column(String(120))
     roles: Mapped[str] = mapped_column(Text, doc="Comma-separated role names")
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -18,7 +18,7 @@ from comity.accounts import credentials
 from comity.accounts.models import ApiToken, User, UserSession
 from comity.accounts.roles import check_roles
 from comity.audit import service as audit
-from comity.kit.clock import utc_now
+from comity.kit.clock import ensure_utc, utc_now
 from comity.kit.errors import ComityError, Conflict, NotFound, Unauthorized
 from comity.kit.jsonutil import sha256_hex
 from comity.kit.settings import NodeSettings
@@ -357,6 +357,11 @@ def authenticate(
         token = resolve_token(session, bearer)
     except NotFound:
         raise Unauthorized("unknown or revoked API token") from None
+    if ensure_utc(token.expires_at) <= now:
+        raise Unauthorized(
+            f"API token expired on {ensure_utc(token.expires_at):%Y-%m-%d}: ask an"
+            " administrator for a new one"
+        )
     roles = frozenset(r for r in token.roles.split(",") if r)
     owner = session.execute(select(User).where(User.username == token.user)).scalar_one_or_none()
     if owner is not None:
@@ -368,14 +373,39 @@ def authenticate(
     return Principal(user=token.user, roles=roles, kind="token")
 
 
-def create_token(session: Session, user: str, roles: list[str], actor: str) -> str:
-    """Issue an API token; the secret is returned once and only its hash is kept."""
+TOKEN_DAYS = 90
+"""How long an API token lasts unless its issuer says otherwise."""
+TOKEN_DAYS_MAX = 366
+
+
+def create_token(
+    session: Session, user: str, roles: list[str], actor: str, days: int = TOKEN_DAYS
+) -> str:
+    """Issue an API token valid for `days` days; the secret is returned once and only its
+    hash is kept."""
     roles = check_roles(roles)
+    if not 1 <= days <= TOKEN_DAYS_MAX:
+        raise ComityError(
+            f"an API token lasts 1 to {TOKEN_DAYS_MAX} days, not {days}: issue a new one"
+            " before it expires",
+            field="days",
+        )
     secret = credentials.new_token(TOKEN_PREFIX)
-    session.add(ApiToken(token_sha256=sha256_hex(secret), user=user, roles=",".join(roles)))
+    expires = utc_now() + timedelta(days=days)
+    session.add(
+        ApiToken(
+            token_sha256=sha256_hex(secret), user=user, roles=",".join(roles), expires_at=expires
+        )
+    )
     session.flush()
     audit.record(
-        session, "node:token:created", actor, user, roles=roles, token=sha256_hex(secret)[:12]
+        session,
+        "node:token:created",
+        actor,
+        user,
+        roles=roles,
+        token=sha256_hex(secret)[:12],
+        expires_at=expires.isoformat(),
     )
     return secret
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from sqlalchemy import select
 
+from comity.accounts.cli import DaysOption
 from comity.audit import service as audit
 from comity.cli.common import HomeOption, friendly, node_for, print_json, settings_for
 from comity.kit.db import transaction
@@ -82,12 +83,15 @@ def worker(home: Path | None = HomeOption) -> None:
 def token(
     user: str = typer.Option(..., help="Who the token is for"),
     role: list[str] = typer.Option(..., "--role", help=f"One of {', '.join(service.ROLES)}"),
+    days: int = DaysOption,
     home: Path | None = HomeOption,
 ) -> None:
     """Issue an API token (printed once; only its hash is stored)."""
     node = node_for(home)
     with transaction(node.sessions) as session:
-        secret = service.create_token(session, user, role, actor=os.environ.get("USER", "admin"))
+        secret = service.create_token(
+            session, user, role, actor=os.environ.get("USER", "admin"), days=days
+        )
     typer.echo(secret)
 
 

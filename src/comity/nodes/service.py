@@ -137,9 +137,11 @@ def export_keys(
     return {"keys": keys}
 
 
-def create_token(session: Session, user: str, roles: list[str], actor: str) -> str:
+def create_token(
+    session: Session, user: str, roles: list[str], actor: str, days: int = accounts.TOKEN_DAYS
+) -> str:
     """Issue an API token; the secret is returned once and only its hash is kept."""
-    return accounts.create_token(session, user, roles, actor)
+    return accounts.create_token(session, user, roles, actor, days)
 
 
 def resolve_token(session: Session, secret: str) -> ApiToken:
