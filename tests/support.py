@@ -42,7 +42,14 @@ def participant_entry(node: Node, **extra: Any) -> dict[str, Any]:
         "type": "state",
         "endpoint": node.settings.effective_public_url,
         "keys": keys,
-        "languages": ["en"],
+        "languages": ["en", "fr"],
+        # Bound by the instruments the tests' requests cite, so that what a test sends passes
+        # the law check every submission goes through; a test about the law says otherwise.
+        "instruments": [
+            {"instrument": "budapest", "in_force_from": "2012-09-01"},
+            {"instrument": "budapest-p2", "in_force_from": "2024-06-01"},
+            {"instrument": "untoc"},
+        ],
     }
     entry.update(extra)
     return entry

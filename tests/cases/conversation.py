@@ -3,6 +3,7 @@ outbox to the recipient's inbox exactly as the delivery worker does (minus HTTP)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -27,9 +28,28 @@ from tests.support import World
 HANDLERS = message_handlers()
 
 
+def complete(kind: str, sender: str, to: str, request: dict[str, Any]) -> dict[str, Any]:
+    """A request the law lets `sender` send `to`: the demo's complete document of that kind
+    (every mandatory content, an accepted language), with the test's own fields on top.
+    Every submission is checked against the law, as a real one is."""
+    from comity.demo.run import REQUESTS
+
+    path = REQUESTS / f"{kind}.json"
+    base = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return {
+        **base,
+        "language": "en",  # the test world's parties all accept English
+        **request,
+        "kind": kind,
+        "requesting_party": sender,
+        "requested_party": to,
+    }
+
+
 def create(world: World, sender: str, to: str, kind: str, request: dict[str, Any]) -> str:
+    document = complete(kind, sender, to, request)
     with transaction(world.nodes[sender].sessions) as session:
-        return cases.create_request(session, world.nodes[sender], kind, to, request, "officer").id
+        return cases.create_request(session, world.nodes[sender], kind, to, document, "officer").id
 
 
 def act(world: World, who: str, case_id: str, name: str, **body: Any) -> None:

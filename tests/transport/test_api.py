@@ -78,6 +78,35 @@ def test_act_not_allowed_is_refused_audited_and_changes_nothing(xa) -> None:
     assert audit_tags(node, "cases:act:refused") == ["cases:act:refused"] * 2
 
 
+def test_a_request_created_directly_is_checked_against_the_law_before_it_is_sent(xa) -> None:
+    node, client = xa
+    officer = token(node, "olga", "duty-officer")
+    incomplete = {
+        k: v for k, v in preservation_request().items() if k not in ("necessity", "language")
+    }
+    case = client.post(
+        "/v1/cases",
+        headers=officer,
+        json={"kind": "preservation", "to": "XB", "request": incomplete},
+    ).json()
+
+    response = client.post(f"/v1/cases/{case['id']}/acts", headers=officer, json={"act": "submit"})
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "blocking_findings"
+    blocking = {f["element"]: f["citation"] for f in body["details"]["findings"]}
+    assert blocking == {"necessity": "budapest 29(2)(e)", "language": "budapest 25(4)"}
+    assert client.get(f"/v1/cases/{case['id']}", headers=officer).json()["state"] == "draft"
+    assert audit_tags(node, "cases:act:refused") == ["cases:act:refused"]
+    with node.sessions() as session:
+        from sqlalchemy import func, select
+
+        from comity.messaging.models import OutboxMessage
+
+        assert session.execute(select(func.count()).select_from(OutboxMessage)).scalar() == 0
+
+
 def test_request_to_a_party_not_in_the_directory_is_refused(xa) -> None:
     node, client = xa
     response = client.post(

@@ -169,6 +169,7 @@ def perform(
         raise WrongParty("delivery is recorded by the system from receipts, not performed")
     by = Side(case.side)
     if act is Act.SUBMIT:
+        check_law_before_sending(session, case)
         body = {"kind": case.kind, "request": case.request}
     from_state = case.state
     event = _apply(session, case, act, by, body, actor, node=node, ours=True)
@@ -185,6 +186,28 @@ def perform(
     message = outbox.enqueue(session, node, case.counterpart, case.id, ACT_MESSAGE, payload)
     event.message_id = message.message_id
     return case
+
+
+def check_law_before_sending(session: Session, case: Case) -> None:
+    """Refuse to submit a request the law binding the two parties does not allow today: its
+    blocking findings (a mandatory content missing, an instrument not in force between them, a
+    language the requested party does not accept…) are the same a draft shows before
+    approval. A request made through the drafts was checked at dispatch; one created directly
+    (`POST /v1/cases`) is checked here, so no path sends what the law data forbids."""
+    from comity.directory import service as directory_service
+    from comity.requests import checking
+    from comity.requests.errors import BlockingFindings
+
+    document = dict(case.request)
+    document.setdefault("kind", case.kind)
+    document.setdefault("requesting_party", case.our_party)
+    document.setdefault("requested_party", case.counterpart)
+    if case.instrument:
+        document.setdefault("instrument", case.instrument)
+    found = checking.check(directory_service.current(session), document, utc_now().date())
+    blocking = [f for f in found.findings if f.severity == "blocking"]
+    if blocking:
+        raise BlockingFindings.of("sent", blocking)
 
 
 def receive_act(session: Session, node: Node, opened: OpenedEnvelope) -> None:

@@ -264,7 +264,12 @@ def withdrawal(fed: Any, say: Say) -> None:
     xa.act(mla, "submit")
     xb.await_state(mla, "delivered")
     xb.act(mla, "acknowledge")
-    to_xc = {**preservation_request(), "requested_party": "XC", "instrument": "uncc"}
+    to_xc = {
+        **preservation_request(),
+        "requested_party": "XC",
+        "instrument": "uncc",
+        "language": "en",  # XC accepts Spanish and English, not the French XB takes
+    }
     kept = xa.create("preservation", "XC", to_xc)["id"]
     xa.act(kept, "submit")
     xc.await_state(kept, "delivered")

@@ -3,7 +3,12 @@ the article concerned, and carries the HTTP status an edge answers with."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from comity.kit.errors import ComityError, Conflict, Forbidden, NotFound
+
+if TYPE_CHECKING:
+    from comity.law import Finding
 
 
 class MalformedRequest(ComityError):
@@ -41,3 +46,17 @@ class BlockingFindings(ComityError):
 
     status_code = 422
     code = "blocking_findings"
+
+    @classmethod
+    def of(cls, what: str, blocking: list[Finding]) -> BlockingFindings:
+        """The error for a request that cannot be `what` ("approved", "sent", …)."""
+        listed = "; ".join(
+            f"{f.element} ({f.citation})" if f.citation else f.element for f in blocking
+        )
+        return cls(
+            f"the request cannot be {what} while {len(blocking)} finding(s) block: {listed}",
+            findings=[
+                {"element": f.element, "citation": f.citation, "message": f.message}
+                for f in blocking
+            ],
+        )

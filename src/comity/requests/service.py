@@ -240,13 +240,7 @@ def approve(
 
 
 def _blocked(what: str, blocking: list[Finding]) -> BlockingFindings:
-    listed = "; ".join(f"{f.element} ({f.citation})" if f.citation else f.element for f in blocking)
-    return BlockingFindings(
-        f"the request cannot be {what} while {len(blocking)} finding(s) block: {listed}",
-        findings=[
-            {"element": f.element, "citation": f.citation, "message": f.message} for f in blocking
-        ],
-    )
+    return BlockingFindings.of(what, blocking)
 
 
 def reopen(session: Session, draft_id: str, officer: Officer) -> RequestDraft:
