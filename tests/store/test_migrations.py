@@ -28,7 +28,7 @@ def test_tokens_issued_before_expiry_existed_get_ninety_days_from_the_upgrade(
 
         upgrade(engine)
 
-        assert "0007" in (current_revision(engine) or "")
+        assert current_revision(engine) not in (None, "0006")
         with engine.connect() as connection:
             (expires,) = connection.execute(sa.text("SELECT expires_at FROM api_tokens")).one()
         if isinstance(expires, str):  # SQLite hands back text through a raw query

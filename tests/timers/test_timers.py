@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from comity.kit.clock import utc_now
+from comity.audit.service import entries
+from comity.kit.clock import FrozenClock, use_clock, utc_now
 from comity.kit.db import transaction
 from comity.kit.settings import load_settings
 from comity.nodes.runtime import Node, open_node
@@ -60,9 +61,74 @@ def test_a_failing_handler_is_recorded_and_does_not_block_the_others(world: Worl
     with node.sessions() as session:
         rows = {t.subject: t for t in session.execute(select(Timer)).scalars()}
     assert rows["s1"].error == "RuntimeError"
-    assert rows["s1"].fired_at is not None
+    assert rows["s1"].attempts == 1
+    assert rows["s1"].data == {}, "the failed handler's changes were kept"
     assert rows["s0"].error is None
+    assert rows["s0"].data == {"touched": True}
+    # Not due again before its retry time.
     assert timers.fire_due(node.sessions, {"test": handler}, "w") == 0
+
+
+def test_a_failed_timer_is_retried_with_back_off_and_fires_once_the_fault_passes(
+    world: World,
+) -> None:
+    node = world.nodes["XA"]
+    clock = FrozenClock(utc_now())
+    previous = use_clock(clock)
+    try:
+        _schedule(node, 1)
+        fired: list[str] = []
+        faults = [ConnectionError("mail server down"), TimeoutError("db restarting")]
+
+        def handler(session, timer: Timer) -> None:
+            if faults:
+                raise faults.pop(0)
+            fired.append(timer.subject)
+
+        assert timers.fire_due(node.sessions, {"test": handler}, "w") == 1  # fails
+        clock.advance(timers.RETRY_AFTER[0] - timedelta(seconds=1))
+        assert timers.fire_due(node.sessions, {"test": handler}, "w") == 0
+        clock.advance(timedelta(seconds=1))
+        assert timers.fire_due(node.sessions, {"test": handler}, "w") == 1  # fails again
+        clock.advance(timers.RETRY_AFTER[1])
+        assert timers.fire_due(node.sessions, {"test": handler}, "w") == 1  # succeeds
+
+        assert fired == ["s0"]
+        with node.sessions() as session:
+            (row,) = session.execute(select(Timer)).scalars()
+            assert row.fired_at is not None
+            assert row.attempts == 2
+            assert row.error == "TimeoutError"  # the last failure stays on record
+    finally:
+        use_clock(previous)
+
+
+def test_a_timer_that_keeps_failing_is_given_up_and_audited(world: World) -> None:
+    node = world.nodes["XA"]
+    clock = FrozenClock(utc_now())
+    previous = use_clock(clock)
+    try:
+        with transaction(node.sessions) as session:
+            timers.schedule(session, "test", "s0", utc_now(), case_id="case-1")
+
+        def handler(session, timer: Timer) -> None:
+            raise RuntimeError("always")
+
+        tries = 0
+        for _ in range(10):
+            tries += timers.fire_due(node.sessions, {"test": handler}, "w")
+            clock.advance(timedelta(hours=2))
+
+        assert tries == len(timers.RETRY_AFTER) + 1
+        with node.sessions() as session:
+            (row,) = session.execute(select(Timer)).scalars()
+            assert row.fired_at is not None
+            given_up = entries(session, "timers:timer:failed")
+        assert [(e.subject, e.details["attempts"], e.details["error"]) for e in given_up] == [
+            ("case-1", len(timers.RETRY_AFTER) + 1, "RuntimeError")
+        ]
+    finally:
+        use_clock(previous)
 
 
 def test_cancelled_timers_do_not_fire(world: World) -> None:

@@ -15,7 +15,8 @@ from comity.store.base import Base
 
 class Timer(Base):
     """A due time of `kind` about `subject` (unique together); `case_id` lets a request's
-    timers be cancelled together when it ends. `error` names a handler failure."""
+        timers be cancelled together when it ends. `error` names the last handler failure; a failed
+    timer is retried (`attempts`) before it is given up."""
 
     __tablename__ = "timers"
     __table_args__ = (
@@ -42,3 +43,5 @@ class Timer(Base):
     fired_by: Mapped[str | None] = mapped_column(String(80), default=None)
     case_id: Mapped[str | None] = mapped_column(String(36), default=None)
     error: Mapped[str | None] = mapped_column(String(200), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Handler failures so far; the timer is retried later until `RETRY_AFTER` runs out."""

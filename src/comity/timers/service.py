@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from comity.audit import service as audit
 from comity.kit.clock import utc_now
 from comity.kit.db import transaction
 from comity.timers.models import Timer
@@ -131,6 +132,47 @@ def fire_due(
                 with session.begin_nested():
                     handler(session, timer)
             except Exception as exc:  # one faulty handler must not block every other timer
-                log.error("timer %s (%s) failed: %s", timer.id, timer.kind, type(exc).__name__)
-                timer.error = type(exc).__name__[:200]
+                _failed(session, timer, type(exc).__name__, now)
         return len(due)
+
+
+RETRY_AFTER = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+)
+"""When a timer whose handler failed is tried again, after each failure; after the last, it
+is given up and audited. A deadline's warning or a duty escalation must not be lost to a
+passing fault (a database restart, a mail server down), nor retried for ever."""
+
+
+def _failed(session: Session, timer: Timer, error: str, now: datetime) -> None:
+    """Record a handler failure; schedule the next attempt, or give the timer up."""
+    timer.attempts = (timer.attempts or 0) + 1
+    timer.error = error[:200]
+    if timer.attempts <= len(RETRY_AFTER):
+        timer.fired_at, timer.fired_by = None, None
+        timer.due_at = now + RETRY_AFTER[timer.attempts - 1]
+        log.warning(
+            "timer %s (%s) failed (%s), attempt %d; retried at %s",
+            timer.id,
+            timer.kind,
+            error,
+            timer.attempts,
+            timer.due_at.isoformat(),
+        )
+        return
+    log.error(
+        "timer %s (%s) failed %d times (%s): given up", timer.id, timer.kind, timer.attempts, error
+    )
+    audit.record(
+        session,
+        "timers:timer:failed",
+        "system",
+        timer.case_id or "",
+        kind=timer.kind,
+        timer=timer.id,
+        attempts=timer.attempts,
+        error=timer.error,
+    )
