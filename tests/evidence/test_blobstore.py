@@ -56,3 +56,31 @@ def test_an_unknown_blob_is_not_found(tmp_path: Path) -> None:
 def test_a_malformed_address_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="SHA-256"):
         BlobStore(tmp_path).has("../../etc/passwd")
+
+
+def test_a_file_linked_in_is_the_same_file_and_read_only(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path / "store")
+    source = tmp_path / "disk.img"
+    source.write_bytes(b"image" * 1000)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+
+    assert store.link_in(source, digest)
+
+    assert store.path_for(digest).stat().st_ino == source.stat().st_ino
+    assert source.stat().st_mode & 0o777 == 0o440
+    assert store.verify(digest)
+    assert not list((tmp_path / "store" / "tmp").iterdir())
+
+
+def test_a_file_that_does_not_match_its_digest_is_not_linked_in(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path / "store")
+    source = tmp_path / "disk.img"
+    source.write_bytes(b"image" * 1000)
+    claimed = hashlib.sha256(b"another image").hexdigest()
+
+    with pytest.raises(BlobCorrupted, match="changed"):
+        store.link_in(source, claimed)
+
+    assert not store.has(claimed)
+    assert not list((tmp_path / "store" / "tmp").iterdir())
+    assert source.stat().st_mode & 0o200, "a refused file was made read-only"

@@ -392,3 +392,38 @@ def test_court_bundle_holds_anothers_files_only_for_who_opened_them(pair: Pair) 
     with transaction(pair.xb.sessions) as session:
         build_bundle(session, pair.xb, case_id, target, "bruno", include_files=True)
     assert f"evidence/{package_id}/files/a.bin" in zipfile.ZipFile(target).namelist()
+
+
+def test_a_linked_import_stores_no_second_copy_and_the_transfer_verifies(pair: Pair) -> None:
+    folder = seal(pair, pair.xa, {"disk.img": 5 * CHUNK + 17, "notes.txt": b"chain of custody"})
+    image = folder / "files" / "disk.img"
+    with transaction(pair.xa.sessions) as session:
+        package = service.import_package(session, pair.xa, folder, "officer.martin", link=True)
+        package_id = package.id
+        digest = service.manifest_of(package).files[0].sha256
+    stored = service.blobs(pair.xa).path_for(digest)
+    assert stored.stat().st_ino == image.stat().st_ino, "the image was copied, not linked"
+    assert image.stat().st_mode & 0o222 == 0, "a sealed file left writable"
+
+    transfer_id = send(pair, pair.xa, None, "XB", package_id)
+    assert transfer.push(pair.xa, transfer_id)["status"] == "verified"
+    assert package_on(pair.xb, package_id)[0] == "verified"
+
+
+def test_a_linked_import_copies_where_no_link_can_be_made(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    folder = seal(pair, pair.xa, {"disk.img": 3 * CHUNK})
+
+    def cross_device(source: object, target: object) -> None:  # another filesystem
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    with transaction(pair.xa.sessions) as session:
+        package = service.import_package(session, pair.xa, folder, "officer.martin", link=True)
+        digest = service.manifest_of(package).files[0].sha256
+    stored = service.blobs(pair.xa).path_for(digest)
+    assert stored.read_bytes() == (folder / "files" / "disk.img").read_bytes()
+    assert stored.stat().st_ino != (folder / "files" / "disk.img").stat().st_ino

@@ -8,6 +8,7 @@ sees half a blob, even after a crash.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -103,6 +104,44 @@ class BlobStore:
         fsync_dir(final.parent)
         fsync_dir(source.parent)
         return sha256
+
+    def link_in(self, source: Path, sha256: str, on_bytes: ByteProgress | None = None) -> bool:
+        """Store `source` as the blob `sha256` by a hard link (same filesystem: no byte is
+        copied), after checking that its content has that SHA-256. The file becomes read-only
+        (0440) for every name it has, the package's included: a sealed file is not edited.
+        Returns False, having done nothing, where a link cannot be made (another filesystem,
+        or one without hard links): the caller copies instead. Refuses a file whose content
+        differs (`BlobCorrupted`)."""
+        final = self.path_for(sha256)
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        temporary = self._tmp / f"{secrets.token_hex(16)}.link"
+        try:
+            os.link(source, temporary)
+        except OSError as exc:
+            if exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                return False
+            raise
+        try:
+            # Hash the linked name: what is checked is what the store keeps.
+            _, actual = hash_file(temporary, on_bytes)
+            if actual != sha256:
+                raise BlobCorrupted(
+                    f"{source} does not match its SHA-256 in the manifest: it changed"
+                )
+            descriptor = os.open(temporary, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+            temporary.chmod(0o440)
+            if final.is_file():
+                return True
+            final.parent.mkdir(parents=True, exist_ok=True)
+            temporary.replace(final)
+            fsync_dir(final.parent)
+            return True
+        finally:
+            temporary.unlink(missing_ok=True)
 
     def open(self, digest: str, verify: bool = True) -> io.BufferedReader:
         """Open a blob for reading; with `verify`, hash it fully first and refuse it if altered."""

@@ -234,6 +234,12 @@ def send(
     home: Path | None = common.HomeOption,
     user: str = typer.Option("", "--user", help="Who sends; default your login"),
     wait: float = typer.Option(60.0, "--wait", help="Seconds to wait for the offer to arrive"),
+    link: bool = typer.Option(
+        False,
+        "--link",
+        help="Take the package's files into the node's store by hard link (same filesystem:"
+        " no second copy of a large image; the files become read-only)",
+    ),
 ) -> None:
     """Import a sealed package (if a folder), offer it to --to and push its encrypted chunks;
     with --transfer, resume an interrupted transfer from the last confirmed chunk."""
@@ -250,7 +256,7 @@ def send(
                 if folder.is_dir():
                     with byte_progress("importing", folder_size(folder / "files")) as advance:
                         package = service.import_package(
-                            session, node, folder, _who(user), advance
+                            session, node, folder, _who(user), advance, link=link
                         ).id
                 transfer_id = service.offer(session, node, package, to, _who(user)).id
             total = service.get_package(

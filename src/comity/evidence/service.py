@@ -45,7 +45,7 @@ from comity.evidence.custody import (
     read_chain,
     verify_chain,
 )
-from comity.evidence.errors import EvidenceError
+from comity.evidence.errors import BlobCorrupted, EvidenceError
 from comity.evidence.manifest import ByteProgress, Manifest, hash_file, read_manifest_unverified
 from comity.evidence.models import (
     CustodyRecord,
@@ -306,10 +306,19 @@ def _use(
 
 
 def import_package(
-    session: Session, node: Node, folder: Path, user: str, on_bytes: ByteProgress | None = None
+    session: Session,
+    node: Node,
+    folder: Path,
+    user: str,
+    on_bytes: ByteProgress | None = None,
+    link: bool = False,
 ) -> EvidencePackage:
     """Take a package sealed by this node (`comity evidence seal`) into the node's store, after
-    verifying it completely. Idempotent for the same package."""
+    verifying it completely. Idempotent for the same package.
+
+    With `link`, each file enters the store as a hard link where the folder is on the store's
+    filesystem: no second copy of a large image is written, and the package's files become
+    read-only. Elsewhere it is copied as without `link`."""
     directory = directory_service.current(session)
     report = verify_package(folder, directory)
     if not report.ok:
@@ -330,7 +339,16 @@ def import_package(
         raise Conflict(f"another package with id {manifest.package_id} is already held")
     store = blobs(node)
     for entry in manifest.files:
-        digest = store.put_file(folder / FILES_DIR / entry.path, on_bytes)
+        path = folder / FILES_DIR / entry.path
+        if link:
+            try:
+                if store.link_in(path, entry.sha256, on_bytes):
+                    continue
+            except BlobCorrupted:
+                raise EvidenceError(
+                    f"file {entry.path} changed while it was being imported"
+                ) from None
+        digest = store.put_file(path, on_bytes)
         if digest != entry.sha256:
             raise EvidenceError(f"file {entry.path} changed while it was being imported")
     package = EvidencePackage(
