@@ -355,7 +355,9 @@ def _put(
         try:
             response = client.put(
                 url,
-                content=(sealed,),  # type: ignore[arg-type]  # a bytes-like view, not copied
+                # The pooled buffer's view; h11 joins it into the bytes it writes (a transient
+                # copy, freed at once, unlike a body kept alive by httpx's reference cycles).
+                content=(sealed,),  # type: ignore[arg-type]
                 headers=headers,
                 timeout=node.settings.delivery_timeout_seconds,
             )
