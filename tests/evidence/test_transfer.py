@@ -24,7 +24,7 @@ from comity.directory import service as directory_service
 from comity.evidence import service, transfer
 from comity.evidence.bundle import build_bundle, verify_bundle
 from comity.evidence.manifest import Acquisition
-from comity.evidence.models import EvidenceChunk
+from comity.evidence.models import EvidenceChunk, EvidenceTransfer
 from comity.evidence.package import seal_folder
 from comity.evidence.transfer import TransferInterrupted
 from comity.kit.db import transaction
@@ -167,7 +167,23 @@ def test_transfer_resumes_after_interruption_and_verifies(pair: Pair) -> None:
     assert len(cut.sent) == 30
     with pair.xb.sessions() as session:
         stored = session.execute(select(func.count()).select_from(EvidenceChunk)).scalar_one()
+        incoming = session.execute(select(EvidenceTransfer)).scalar_one()
+        assert incoming.confirmed_chunks == 30
     assert stored == 30
+    # A chunk sent again (a retry whose answer was lost) is acknowledged, not counted twice.
+    with pair.xa.sessions() as session:
+        row = service.get_transfer(session, transfer_id)
+        path = service.manifest_of(service.get_package(session, row.package_id)).files[0].path
+        first = service.cipher_for(row, 0, path)
+    plain = (pair.tmp / "pkg-source" / path).read_bytes()[:CHUNK]
+    with httpx.Client() as client:
+        plan = transfer._plan(pair.xa, transfer_id)
+        answer = transfer._put(
+            pair.xa, client, plan, 0, 0, memoryview(first.encrypt_chunk(0, plain, False)), 1
+        )
+    assert answer["status"] == "receiving"
+    with pair.xb.sessions() as session:
+        assert session.execute(select(EvidenceTransfer)).scalar_one().confirmed_chunks == 30
 
     # The worker's periodic step resumes it without anyone asking.
     resumed = FailAfter(10_000)

@@ -37,3 +37,39 @@ def test_tokens_issued_before_expiry_existed_get_ninety_days_from_the_upgrade(
         assert timedelta(days=89, hours=23) < left <= timedelta(days=90)
     finally:
         engine.dispose()
+
+
+def test_a_transfer_in_progress_keeps_its_confirmed_chunks_across_the_upgrade(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    now = utc_now()
+    try:
+        upgrade(engine, "0008")
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO evidence_transfers (id, package_id, direction, peer,"
+                    " conversation_id, status, chunk_size, keys, created_by, created_at)"
+                    " VALUES ('t1', 'p1', 'in', 'XA', 'c1', 'receiving', 1024, '[]', '', :at)"
+                ),
+                {"at": now},
+            )
+            for seq in range(3):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO evidence_chunks (transfer_id, file_no, seq, sha256, size, at)"
+                        " VALUES ('t1', 0, :seq, :h, 1040, :at)"
+                    ),
+                    {"seq": seq, "h": f"{seq:064d}", "at": now},
+                )
+
+        upgrade(engine)
+
+        with engine.connect() as connection:
+            counted = connection.execute(
+                sa.text("SELECT confirmed_chunks FROM evidence_transfers WHERE id = 't1'")
+            ).scalar_one()
+        assert counted == 3
+    finally:
+        engine.dispose()

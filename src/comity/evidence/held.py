@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from comity.audit import service as audit
 from comity.directory import service as directory_service
 from comity.evidence import service
-from comity.evidence.chunks import chunk_count
 from comity.evidence.custody import CustodyEvent, genesis_hash, token_hash, verify_chain
 from comity.evidence.errors import PackageMalformed
 from comity.evidence.models import EvidencePackage, EvidenceTransfer
@@ -150,11 +149,10 @@ def incoming_progress(session: Session, transfer: EvidenceTransfer) -> Progress:
         raise NotFound(f"transfer {transfer.id} is not coming to this node")
     package = service.get_package(session, transfer.package_id)
     manifest = service.manifest_of(package)
-    total = sum(chunk_count(e.size, transfer.chunk_size) for e in manifest.files)
+    total = service.total_chunks(manifest, transfer.chunk_size)
     if transfer.status == "verified":
         return Progress(total, total)
-    done = sum(service.confirmed_counts(session, transfer).values())
-    return Progress(done, total)
+    return Progress(transfer.confirmed_chunks or 0, total)
 
 
 def opened_by(session: Session, node: Node, package_id: str, user: str) -> bool:

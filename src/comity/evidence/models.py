@@ -65,6 +65,10 @@ class EvidenceTransfer(Base):
     conversation_id: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))
     chunk_size: Mapped[int] = mapped_column(Integer)
+    confirmed_chunks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Incoming: chunks confirmed so far, all files together, kept under the row lock with
+    each confirmation, so that telling whether the transfer is complete costs the same at the
+    millionth chunk as at the first (counting the chunk rows each time grew with the file)."""
     keys: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -603,17 +603,6 @@ def confirmed_counts(session: Session, transfer: EvidenceTransfer) -> dict[int, 
     return {int(file_no): int(count) for file_no, count in rows}
 
 
-def confirmed_count(session: Session, transfer: EvidenceTransfer, file_no: int) -> int:
-    """How many chunks of file `file_no` are confirmed (in any order)."""
-    return int(
-        session.execute(
-            select(func.count()).where(
-                EvidenceChunk.transfer_id == transfer.id, EvidenceChunk.file_no == file_no
-            )
-        ).scalar_one()
-    )
-
-
 def confirmed_prefix(
     session: Session, transfer: EvidenceTransfer, file_no: int
 ) -> tuple[int, list[int]]:
@@ -850,16 +839,24 @@ def confirm_chunk(session: Session, node: Node, plan: ChunkPlan) -> ChunkResult:
             size=plan.size,
         )
     )
+    transfer.confirmed_chunks = (transfer.confirmed_chunks or 0) + 1
     session.flush()
     package = get_package(session, transfer.package_id)
-    confirmed = confirmed_count(session, transfer, plan.file_no)
-    if confirmed < plan.total:
-        return ChunkResult(chunk_status(transfer, package, plan.file_no, confirmed, plan.total), [])
     manifest = manifest_of(package)
+    expected = total_chunks(manifest, transfer.chunk_size)
+    if transfer.confirmed_chunks < expected:
+        return ChunkResult(
+            chunk_status(transfer, package, plan, transfer.confirmed_chunks, expected), []
+        )
     discard: list[Path] = []
-    if _complete(session, transfer, manifest):
+    if _complete(session, transfer, manifest):  # counted once, at the end: the real rows
         discard = finish(session, node, transfer, package, manifest)
     return ChunkResult(transfer_status(session, transfer), discard)
+
+
+def total_chunks(manifest: Manifest, chunk_size: int) -> int:
+    """How many chunks a transfer of the manifest's files in `chunk_size` chunks holds."""
+    return sum(chunk_count(entry.size, chunk_size) for entry in manifest.files)
 
 
 def accept_chunk(
@@ -881,16 +878,21 @@ def accept_chunk(
 
 
 def chunk_status(
-    transfer: EvidenceTransfer, package: EvidencePackage, file_no: int, confirmed: int, total: int
+    transfer: EvidenceTransfer,
+    package: EvidencePackage,
+    plan: ChunkPlan,
+    confirmed: int,
+    total: int,
 ) -> dict[str, Any]:
-    """The short answer to an intermediate chunk: the file it belongs to and how many of its
-    chunks are confirmed (in any order), no further query."""
+    """The short answer to an intermediate chunk: which chunk it was, and how many of the
+    transfer's chunks (all files) are confirmed, with no further query."""
     return {
         "transfer_id": transfer.id,
         "package_id": package.id,
         "status": transfer.status,
         "problems": package.problems,
-        "chunk": {"file": file_no, "chunks": total, "confirmed": confirmed},
+        "chunk": {"file": plan.file_no, "index": plan.index},
+        "progress": {"confirmed": confirmed, "chunks": total},
     }
 
 
