@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from comity.kit.clock import ensure_utc, utc_now
 from comity.kit.db import make_engine
-from comity.store.migrate import current_revision, upgrade
+from comity.store.migrate import HEADS, current_revision, upgrade
 
 
 def test_tokens_issued_before_expiry_existed_get_ninety_days_from_the_upgrade(
@@ -73,3 +73,37 @@ def test_a_transfer_in_progress_keeps_its_confirmed_chunks_across_the_upgrade(
         assert counted == 3
     finally:
         engine.dispose()
+
+
+def test_the_heads_the_node_knows_are_the_migration_scripts_heads() -> None:
+    from alembic.script import ScriptDirectory
+
+    from comity.store.migrate import HEADS, alembic_config
+
+    assert frozenset(ScriptDirectory.from_config(alembic_config()).get_heads()) == HEADS, (
+        "a migration was added: set comity.store.migrate.HEADS to the new head(s)"
+    )
+
+
+def test_a_node_whose_database_is_current_never_loads_alembic(database_url: str) -> None:
+    import subprocess
+    import sys
+
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    script = (
+        "import sys\n"
+        "from comity.kit.db import make_engine\n"
+        "from comity.store.migrate import current_revision, upgrade\n"
+        f"engine = make_engine({database_url!r})\n"
+        "upgrade(engine)\n"
+        "print(current_revision(engine), 'alembic' in sys.modules)\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.split()
+
+    assert shown == [",".join(sorted(HEADS)), "False"]
