@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from comity.kit.clock import ensure_utc, utc_now
@@ -11,89 +13,86 @@ from comity.kit.db import make_engine
 from comity.store.migrate import HEADS, current_revision, upgrade
 
 
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    made = make_engine(database_url)
+    yield made
+    made.dispose()
+
+
 def test_tokens_issued_before_expiry_existed_get_ninety_days_from_the_upgrade(
-    database_url: str,
+    engine: sa.Engine,
 ) -> None:
-    engine = make_engine(database_url)
-    try:
-        upgrade(engine, "0006")
-        with engine.begin() as connection:
-            connection.execute(
-                sa.text(
-                    'INSERT INTO api_tokens (token_sha256, "user", roles, created_at)'
-                    " VALUES (:h, 'case-system', 'drafter', :at)"
-                ),
-                {"h": "ab" * 32, "at": utc_now() - timedelta(days=400)},
-            )
+    upgrade(engine, "0006")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                'INSERT INTO api_tokens (token_sha256, "user", roles, created_at)'
+                " VALUES (:h, 'case-system', 'drafter', :at)"
+            ),
+            {"h": "ab" * 32, "at": utc_now() - timedelta(days=400)},
+        )
 
-        upgrade(engine)
+    upgrade(engine)
 
-        assert current_revision(engine) not in (None, "0006")
-        with engine.connect() as connection:
-            (expires,) = connection.execute(sa.text("SELECT expires_at FROM api_tokens")).one()
-        if isinstance(expires, str):  # SQLite hands back text through a raw query
-            expires = datetime.fromisoformat(expires)
-        left = ensure_utc(expires) - utc_now()
-        assert timedelta(days=89, hours=23) < left <= timedelta(days=90)
-    finally:
-        engine.dispose()
+    assert current_revision(engine) not in (None, "0006")
+    with engine.connect() as connection:
+        (expires,) = connection.execute(sa.text("SELECT expires_at FROM api_tokens")).one()
+    if isinstance(expires, str):  # SQLite hands back text through a raw query
+        expires = datetime.fromisoformat(expires)
+    left = ensure_utc(expires) - utc_now()
+    assert timedelta(days=89, hours=23) < left <= timedelta(days=90)
 
 
 def test_a_transfer_in_progress_keeps_its_confirmed_chunks_across_the_upgrade(
-    database_url: str,
+    engine: sa.Engine,
 ) -> None:
-    engine = make_engine(database_url)
     now = utc_now()
-    try:
-        upgrade(engine, "0008")
-        with engine.begin() as connection:
+    upgrade(engine, "0008")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO evidence_transfers (id, package_id, direction, peer,"
+                " conversation_id, status, chunk_size, keys, created_by, created_at)"
+                " VALUES ('t1', 'p1', 'in', 'XA', 'c1', 'receiving', 1024, '[]', '', :at)"
+            ),
+            {"at": now},
+        )
+        for seq in range(3):
             connection.execute(
                 sa.text(
-                    "INSERT INTO evidence_transfers (id, package_id, direction, peer,"
-                    " conversation_id, status, chunk_size, keys, created_by, created_at)"
-                    " VALUES ('t1', 'p1', 'in', 'XA', 'c1', 'receiving', 1024, '[]', '', :at)"
+                    "INSERT INTO evidence_chunks (transfer_id, file_no, seq, sha256, size, at)"
+                    " VALUES ('t1', 0, :seq, :h, 1040, :at)"
                 ),
-                {"at": now},
+                {"seq": seq, "h": f"{seq:064d}", "at": now},
             )
-            for seq in range(3):
-                connection.execute(
-                    sa.text(
-                        "INSERT INTO evidence_chunks (transfer_id, file_no, seq, sha256, size, at)"
-                        " VALUES ('t1', 0, :seq, :h, 1040, :at)"
-                    ),
-                    {"seq": seq, "h": f"{seq:064d}", "at": now},
-                )
 
-        upgrade(engine)
+    upgrade(engine)
 
-        with engine.connect() as connection:
-            counted = connection.execute(
-                sa.text("SELECT confirmed_chunks FROM evidence_transfers WHERE id = 't1'")
-            ).scalar_one()
-        assert counted == 3
-    finally:
-        engine.dispose()
+    with engine.connect() as connection:
+        counted = connection.execute(
+            sa.text("SELECT confirmed_chunks FROM evidence_transfers WHERE id = 't1'")
+        ).scalar_one()
+    assert counted == 3
 
 
 def test_the_heads_the_node_knows_are_the_migration_scripts_heads() -> None:
     from alembic.script import ScriptDirectory
 
-    from comity.store.migrate import HEADS, alembic_config
+    from comity.store.migrate import alembic_config
 
     assert frozenset(ScriptDirectory.from_config(alembic_config()).get_heads()) == HEADS, (
         "a migration was added: set comity.store.migrate.HEADS to the new head(s)"
     )
 
 
-def test_a_node_whose_database_is_current_never_loads_alembic(database_url: str) -> None:
+def test_a_node_whose_database_is_current_never_loads_alembic(
+    engine: sa.Engine, database_url: str
+) -> None:
     import subprocess
     import sys
 
-    engine = make_engine(database_url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
+    upgrade(engine)
     script = (
         "import sys\n"
         "from comity.kit.db import make_engine\n"
