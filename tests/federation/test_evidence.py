@@ -60,6 +60,7 @@ def test_receiver_killed_mid_transfer_resumes_and_verifies(
             "Disk image",
             "--method",
             "dd",
+            "--move",  # a large image: moved into the package, not copied
         ],
         env=fed.env,
         capture_output=True,
@@ -70,7 +71,17 @@ def test_receiver_killed_mid_transfer_resumes_and_verifies(
     for outside in ("/etc", "../../", str(tmp_path)):
         refused = xa.client.post("/v1/evidence/packages/import", json={"folder": outside})
         assert refused.status_code == 403, outside
-    package = xa.call("POST", "/v1/evidence/packages/import", json={"folder": str(package_dir)})
+    assert not (source / "image.bin").exists()
+    package = xa.call(
+        "POST", "/v1/evidence/packages/import", json={"folder": str(package_dir), "link": True}
+    )
+    image = package_dir / "files" / "image.bin"
+    stored = [
+        p
+        for p in fed.nodes["XA"].home.rglob("*")
+        if p.is_file() and p != image and p.stat().st_ino == image.stat().st_ino
+    ]
+    assert stored, "the import copied the image instead of linking it into the store"
     xa.call("POST", f"/v1/evidence/packages/{package['id']}/send", json={"to": "XB"})
 
     wait_until(lambda: chunks_on(fed, "XB") >= 20, 60, "the transfer did not start")

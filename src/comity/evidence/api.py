@@ -45,6 +45,11 @@ class ImportRequest(BaseModel):
     folder: str = Field(
         description="Package folder (from comity evidence seal), inside the node's import folder"
     )
+    link: bool = Field(
+        default=False,
+        description="Take the files into the store by hard link where the import folder is on"
+        " the store's filesystem (no second copy; the files become read-only); else copy",
+    )
 
 
 class SendRequest(BaseModel):
@@ -255,7 +260,7 @@ def import_package(request: Request, who: AuthCaller, body: ImportRequest) -> di
             f"packages are imported from the node's import folder ({root}) only", field="folder"
         )
     with transaction(node.sessions) as session:
-        return package_view(service.import_package(session, node, folder, who.user))
+        return package_view(service.import_package(session, node, folder, who.user, link=body.link))
 
 
 @router.get("/packages/{package_id}")
