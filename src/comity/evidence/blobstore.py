@@ -128,11 +128,7 @@ class BlobStore:
                 raise BlobCorrupted(
                     f"{source} does not match its SHA-256 in the manifest: it changed"
                 )
-            descriptor = os.open(temporary, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+            fsync_file(temporary)
             temporary.chmod(0o440)
             if final.is_file():
                 return True
@@ -170,6 +166,15 @@ class BlobStore:
 
     def delete(self, digest: str) -> None:
         self.path_for(digest).unlink(missing_ok=True)
+
+
+def fsync_file(path: Path) -> None:
+    """Make a file's data durable without writing it (a no-op for data already on disk)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def fsync_dir(folder: Path) -> None:

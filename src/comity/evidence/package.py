@@ -17,7 +17,7 @@ from pathlib import Path
 
 from joserfc.jwk import OKPKey
 
-from comity.evidence.blobstore import fsync_dir, hash_copy
+from comity.evidence.blobstore import fsync_dir, fsync_file, hash_copy
 from comity.evidence.custody import (
     CustodyAction,
     DetailValue,
@@ -144,11 +144,7 @@ def _move_in(
                 raise
             moved.append((origin, target))
         for _, target in moved:  # a no-op for data already on disk, as acquired evidence is
-            descriptor = os.open(target, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+            fsync_file(target)
         for folder in {t.parent for _, t in moved} | {o.parent for o, _ in moved}:
             fsync_dir(folder)
         entries = []

@@ -230,17 +230,13 @@ def approve(
     found = findings(session, draft)
     blocking = [f for f in found if f.severity == "blocking"]
     if blocking:
-        raise _blocked("approved", blocking)
+        raise BlockingFindings.of("approved", blocking)
     _move(draft, DraftStatus.APPROVED)
     draft.approver = officer.user
     draft.approved_at = utc_now()
     repository.save(session, draft)
     audit.record(session, "requests:draft:approved", officer.user, draft.id, version=draft.version)
     return draft, found
-
-
-def _blocked(what: str, blocking: list[Finding]) -> BlockingFindings:
-    return BlockingFindings.of(what, blocking)
 
 
 def reopen(session: Session, draft_id: str, officer: Officer) -> RequestDraft:
@@ -275,7 +271,7 @@ def dispatch(session: Session, node: Node, draft_id: str, officer: Officer) -> R
     # reservation): check again rather than send what the law no longer allows.
     blocking = [f for f in findings(session, draft, on) if f.severity == "blocking"]
     if blocking:
-        raise _blocked("dispatched", blocking)
+        raise BlockingFindings.of("dispatched", blocking)
     instrument = draft.document.get("instrument") or None
     chosen = route(
         current_directory(session), draft.requesting, draft.requested, draft.kind, on, instrument
