@@ -79,22 +79,30 @@ def test_encrypting_into_a_buffer_gives_the_same_chunk(size: int) -> None:
     assert bytes(sealed) == cipher.encrypt_chunk(7, plaintext, True)
 
 
-def test_decrypting_in_place_restores_the_plaintext() -> None:
+def test_decrypting_into_a_second_buffer_restores_the_plaintext() -> None:
     cipher = ChunkCipher(new_key(), "f1", StreamHeader.new(CHUNK))
     plaintext = os.urandom(CHUNK)
-    body = bytearray(cipher.encrypt_chunk(3, plaintext, False))
-    view = memoryview(body)
-    assert bytes(cipher.decrypt_chunk_into(3, view, False, view)) == plaintext
+    body = memoryview(bytearray(cipher.encrypt_chunk(3, plaintext, False)))
+    out = memoryview(bytearray(CHUNK))
+    assert bytes(cipher.decrypt_chunk_into(3, body, False, out)) == plaintext
+
+
+def test_decrypting_over_its_own_input_is_refused_on_every_release() -> None:
+    """Some releases of `cryptography` decrypt in place, 51 refuses overlapping buffers:
+    comity never asks, whatever release is installed."""
+    cipher = ChunkCipher(new_key(), "f1", StreamHeader.new(CHUNK))
+    view = memoryview(bytearray(cipher.encrypt_chunk(3, os.urandom(CHUNK), False)))
+    with pytest.raises(ValueError, match="apart from the input"):
+        cipher.decrypt_chunk_into(3, view, False, view[:CHUNK])
 
 
 @pytest.mark.parametrize("position", [0, CHUNK // 2, CHUNK + TAG_SIZE - 1])
-def test_decrypting_in_place_refuses_a_flipped_bit(position: int) -> None:
+def test_decrypting_into_refuses_a_flipped_bit(position: int) -> None:
     cipher = ChunkCipher(new_key(), "f1", StreamHeader.new(CHUNK))
     body = bytearray(cipher.encrypt_chunk(3, os.urandom(CHUNK), False))
     body[position] ^= 0x01
-    view = memoryview(body)
     with pytest.raises(ChunkRefused, match="does not authenticate"):
-        cipher.decrypt_chunk_into(3, view, False, view)
+        cipher.decrypt_chunk_into(3, memoryview(body), False, memoryview(bytearray(CHUNK)))
 
 
 def test_decrypting_into_refuses_a_chunk_moved_or_made_final() -> None:
@@ -107,3 +115,32 @@ def test_decrypting_into_refuses_a_chunk_moved_or_made_final() -> None:
         cipher.decrypt_chunk_into(3, sealed, True, out)
     with pytest.raises(ChunkRefused, match="shorter than its tag"):
         cipher.decrypt_chunk_into(3, sealed[:5], True, out)
+
+
+def test_a_chunk_received_into_a_pooled_buffer_is_staged_as_its_plaintext(tmp_path) -> None:
+    """The receiver's path: the body lies in a buffer borrowed from the receiving pool (as the
+    chunk endpoint reads it) and is staged at its offset. On the old code, which decrypted over
+    the body, cryptography 51 refused with "data and buf must not overlap"."""
+    from comity.evidence.buffers import RECEIVING
+    from comity.evidence.service import ChunkPlan, stage_chunk
+
+    cipher = ChunkCipher(new_key(), "f1", StreamHeader.new(CHUNK))
+    plaintext = os.urandom(CHUNK)
+    sealed = cipher.encrypt_chunk(2, plaintext, False)
+    staging = tmp_path / "transfer" / "files" / "1.part"
+    plan = ChunkPlan(
+        transfer_id="t1",
+        file_no=1,
+        index=2,
+        total=4,
+        final=False,
+        digest="",
+        size=len(sealed),
+        staging=staging,
+        offset=2 * CHUNK,
+        cipher=cipher,
+    )
+    with RECEIVING.borrow(len(sealed)) as body:
+        body[:] = sealed
+        stage_chunk(plan, body)
+    assert staging.read_bytes()[2 * CHUNK :] == plaintext

@@ -140,7 +140,11 @@ class ChunkCipher:
     ) -> memoryview:
         """`decrypt_chunk` into a caller's buffer (at least `len(sealed) - TAG_SIZE` bytes);
         returns the view of `out` that holds the plaintext. Refuses as `decrypt_chunk` does;
-        on refusal the buffer's content is undefined."""
+        on refusal the buffer's content is undefined. `out` must not share memory with
+        `sealed`: decrypting in place works on some releases of `cryptography` and is refused
+        by others, so it is refused here on all of them."""
+        if _shares_memory(sealed, out):
+            raise ValueError("decrypt_chunk_into needs an output buffer apart from the input")
         if len(sealed) < TAG_SIZE:
             raise ChunkRefused(f"chunk {index} of {self.file_id} is shorter than its tag")
         plaintext = out[: len(sealed) - TAG_SIZE]
@@ -172,6 +176,14 @@ class ChunkCipher:
         if not final and len(plaintext) != self.header.chunk_size:
             raise ChunkRefused(f"chunk {index} of {self.file_id} has the wrong length")
         return plaintext
+
+
+def _shares_memory(a: bytes | bytearray | memoryview, b: memoryview) -> bool:
+    """Whether two buffers are views of the same object (the aliasing a caller could make with
+    pooled buffers; unrelated objects never overlap)."""
+    a_owner = a.obj if isinstance(a, memoryview) else a
+    b_owner = b.obj
+    return a_owner is b_owner
 
 
 def _read_full(source: BinaryIO, size: int) -> bytes:

@@ -15,7 +15,6 @@ import os
 import shutil
 import threading
 import uuid
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -784,16 +783,11 @@ def stage_chunk(plan: ChunkPlan, body: bytes | bytearray | memoryview) -> None:
     """Authenticate the chunk under the file's key (refused before anything is written if it
     was altered, moved or wrongly final), write its plaintext at its offset in the staging
     file and sync it (fdatasync: the data and the file's size) before it may be confirmed.
-    Needs no database: several chunks of a transfer are staged at once. A writable `body`
-    is decrypted in place: its content is gone afterwards."""
-    with ExitStack() as stack:
-        if isinstance(body, bytes) or (isinstance(body, memoryview) and body.readonly):
-            out = stack.enter_context(RECEIVING.borrow(max(0, len(body) - TAG_SIZE)))
-        else:
-            # Decrypted in place (AES-GCM in counter mode writes each block over the one it
-            # read; the tag, after the ciphertext, is left alone): no second buffer per chunk.
-            # On refusal the body's bytes are garbage, and nothing is written.
-            out = memoryview(body)
+    Needs no database: several chunks of a transfer are staged at once.
+    The plaintext goes into a second buffer borrowed from the receiving pool, never over the
+    body itself: whether a library may decrypt in place is its own business (cryptography 51
+    refuses overlapping buffers), and two pooled buffers per chunk in flight keep memory flat."""
+    with RECEIVING.borrow(max(0, len(body) - TAG_SIZE)) as out:
         view = plan.cipher.decrypt_chunk_into(plan.index, body, plan.final, out)
         descriptor = _open_staging(plan.staging)
         try:
