@@ -91,3 +91,36 @@ def test_the_demo_tells_where_to_sign_in_and_as_whom(tmp_path: Path) -> None:
         assert account.totp_secret in text
         assert account.otpauth_uri in text
     assert f"demo code --workdir {tmp_path} USER" in text
+
+
+def test_the_demo_keeps_its_passphrase_and_tokens_for_its_owner_only(tmp_path: Path) -> None:
+    """After the demo, a user can open its nodes from a plain shell: source demo.env and run
+    any node command; the files are the owner's alone (mode 600)."""
+    import json
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    from comity.demo.accounts import SECRETS_FILE, TOKENS_FILE, write_secrets
+
+    fed = Federation(tmp_path, "a passphrase with 'quotes' and $dollars")
+    node = fed.init_node("XA")
+    token = fed.token("XA", "xa-duty", ["duty-officer"])
+    write_secrets(tmp_path, fed.passphrase, {"XA": (node.home, node.url, dict(node.tokens))})
+
+    for name in (SECRETS_FILE, TOKENS_FILE):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
+    saved = json.loads((tmp_path / TOKENS_FILE).read_text(encoding="utf-8"))
+    assert saved["XA"] == {"home": str(node.home), "url": node.url, "tokens": {"xa-duty": token}}
+
+    comity = Path(sys.executable).parent / "comity"
+    env = {k: v for k, v in os.environ.items() if k != "COMITY_KEY_PASSPHRASE"}
+    shell = (
+        f"set -a; . '{tmp_path / SECRETS_FILE}'; set +a;"
+        f" '{comity}' audit verify --home '{node.home}'"
+    )
+    done = subprocess.run(
+        ["bash", "-c", shell], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -5,6 +5,8 @@ for a newcomer without an authenticator app (`comity demo code USER`)."""
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -63,12 +65,44 @@ class WebAccount:
 
 def write_accounts(root: Path, accounts: list[WebAccount]) -> Path:
     path = root / ACCOUNTS_FILE
-    path.write_text(
-        json.dumps([asdict(a) for a in accounts], indent=2, ensure_ascii=False) + "\n",
-        encoding="utf-8",
+    _write_private(
+        path, json.dumps([asdict(a) for a in accounts], indent=2, ensure_ascii=False) + "\n"
     )
-    path.chmod(0o600)
     return path
+
+
+SECRETS_FILE = "demo.env"
+TOKENS_FILE = "tokens.json"
+
+
+def write_secrets(
+    root: Path, passphrase: str, nodes: dict[str, tuple[Path, str, dict[str, str]]]
+) -> Path:
+    """Keep what a user needs to inspect and export from the demo's nodes afterwards, readable
+    by the owner only: the key passphrase as a shell file to source (`set -a; . demo.env`),
+    and each node's folder, address and API tokens in tokens.json. These are throw-away demo
+    secrets; a real node's passphrase lives in a secret store, never in a file."""
+    env = root / SECRETS_FILE
+    _write_private(
+        env,
+        "# The demo's key passphrase: `set -a; . demo.env; set +a`, then"
+        " `comity --home <node folder> ...`\n"
+        f"COMITY_KEY_PASSPHRASE={shlex.quote(passphrase)}\n",
+    )
+    tokens = {
+        participant: {"home": str(home), "url": url, "tokens": node_tokens}
+        for participant, (home, url, node_tokens) in nodes.items()
+    }
+    _write_private(root / TOKENS_FILE, json.dumps(tokens, indent=2) + "\n")
+    return env
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file that only its owner can read, with no moment of a wider mode."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    path.chmod(0o600)
 
 
 def read_accounts(path: Path) -> list[WebAccount]:

@@ -27,9 +27,12 @@ from comity.accounts import service as accounts_service
 from comity.demo.accounts import (
     DEMO_PASSWORD,
     DEMO_PREFIX,
+    SECRETS_FILE,
+    TOKENS_FILE,
     WEB_ACCOUNTS,
     WebAccount,
     write_accounts,
+    write_secrets,
 )
 from comity.demo.workflow import DEMO_DUTY_ACK_SECONDS, SCENARIOS
 from comity.directory import service as directory_service
@@ -612,12 +615,18 @@ def build_demo(root: Path, base_port: int = 0) -> Federation:
     for participant, users in WEB_ACCOUNTS.items():
         fed.web_users(participant, users)
     write_accounts(root, fed.accounts)
+    write_secrets(
+        root,
+        fed.passphrase,
+        {p: (node.home, node.url, dict(node.tokens)) for p, node in fed.nodes.items()},
+    )
     return fed
 
 
 def run_demo(check: bool, base_port: int = 0, workdir: str = "") -> int:
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=DEMO_PREFIX))
     root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o700)  # the nodes' keys, databases and the demo's secrets: the owner's only
 
     def say(line: str) -> None:
         print(line, flush=True)
@@ -671,8 +680,11 @@ def show_web_accounts(
     for account in fed.accounts:
         say(f"  {account.participant:<4} {account.username:<15} {', '.join(account.roles)}")
         say(f"       TOTP secret {account.totp_secret}  {account.otpauth_uri}")
-    where = f" --workdir {root}" if workdir else ""
+    say(f"inspect or export from a node (the passphrase and API tokens are in {root}):")
+    say(f"  set -a; . {root / SECRETS_FILE}; set +a")
     command = Path(sys.executable).parent / "comity"
+    say(f"  {command} audit verify --home {root / 'XA'}      (API tokens: {root / TOKENS_FILE})")
+    where = f" --workdir {root}" if workdir else ""
     say("the six-digit code: add the secret (or the otpauth URI) to an authenticator app, or run")
     say(f"  {command} demo code{where} USER    (e.g. USER = xa-drafter; a code works once)")
 
