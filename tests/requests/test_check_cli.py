@@ -178,3 +178,16 @@ def test_check_uses_the_nodes_current_directory_by_default(
     )
     assert blocked.exit_code == 1
     assert "Borduria (XB) accepts requests in fr, not 'en'" in blocked.stdout
+
+
+@pytest.mark.parametrize("command", [["check", "REQUEST"], ["profile", "XB", "--as", "XA"]])
+def test_without_a_node_or_directory_file_it_says_to_pass_directory_and_assumes_none(
+    command: list[str], request_file, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COMITY_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    args = [str(request_file(example("mla"))) if a == "REQUEST" else a for a in command]
+    result = runner.invoke(app, ["request", *args])
+    assert result.exit_code == 2
+    assert "no --directory and no node at" in result.stderr
+    assert "--directory examples/directory/scenario.yaml" in result.stderr

@@ -7,13 +7,16 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 
-from comity.kit.errors import ComityError
+from comity.kit.errors import ComityError, ConfigurationError
 from comity.kit.settings import NodeSettings, load_settings
 from comity.nodes.runtime import Node, open_node
+
+if TYPE_CHECKING:
+    from comity.directory.document import Directory
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -47,3 +50,35 @@ def node_for(home: Path | None) -> Node:
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+# The scenario parties' directory shipped with the examples (`comity demo directory` writes it).
+EXAMPLE_DIRECTORY = "examples/directory/scenario.yaml"
+
+
+class NoDirectoryGiven(ConfigurationError):
+    """A command that reads the law needs a directory: a node's, or a file given with
+    --directory. Nothing is assumed in their place."""
+
+    status_code = 422
+    code = "no_directory_given"
+
+
+def node_directory(home: Path | None) -> tuple[Directory, str]:
+    """The current directory of the node at `home` (or COMITY_HOME, or the current folder) and
+    its participant id; without a node there, an error saying what to pass instead."""
+    from comity.directory import service as directory_service
+
+    settings = load_settings(home)
+    if not settings.participant_id:
+        raise NoDirectoryGiven(
+            f"no --directory and no node at {settings.home} to take the directory from: pass"
+            f" --directory FILE (e.g. --directory {EXAMPLE_DIRECTORY}, the scenario parties)"
+            " or run it with --home NODE"
+        )
+    node = open_node(settings)
+    try:
+        with node.sessions() as session:
+            return directory_service.current(session), node.participant_id
+    finally:
+        node.close()

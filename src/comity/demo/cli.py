@@ -60,3 +60,23 @@ def code(
         f" {seconds_left_in_step()} s more, and once only",
         err=True,
     )
+
+
+@app.command("directory")
+def directory(
+    out: Path | None = typer.Option(
+        None, "--out", help="Write it here (default: print it)", show_default=False
+    ),
+) -> None:
+    """The scenario parties as an unsigned directory document, for offline checks
+    (`comity request check FILE --directory …`); `examples/directory/scenario.yaml` is its
+    output."""
+    from comity.demo.directory import example_directory_yaml
+
+    text = example_directory_yaml()
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"{out}: the scenario parties' directory", err=True)

@@ -34,6 +34,8 @@ from comity.demo.accounts import (
     write_accounts,
     write_secrets,
 )
+from comity.demo.directory import PARTIES as PARTIES  # re-exported for tests and bench
+from comity.demo.directory import REGISTRY_ID, scenario_parties
 from comity.demo.workflow import DEMO_DUTY_ACK_SECONDS, SCENARIOS
 from comity.directory import service as directory_service
 from comity.kit.clock import utc_now
@@ -45,9 +47,7 @@ from comity.nodes.keys import public_jwk
 from comity.nodes.runtime import open_node, passphrase_of
 from comity.protocol.signed import read_unverified
 
-PARTIES = Path(__file__).with_name("parties.yaml")
 REQUESTS = Path(__file__).with_name("requests")
-REGISTRY_ID = "REGISTRY"
 STATES = ("XA", "XB", "XC", "PB", "XD", "PD")
 
 
@@ -588,19 +588,7 @@ def build_demo(root: Path, base_port: int = 0) -> Federation:
         fed.init_node(
             participant, port=port(), registry_url=registry.url, registry_key=key, **extra
         )
-    parties = yaml.safe_load(PARTIES.read_text(encoding="utf-8"))
-    document = fed.directory_yaml(parties)
-    document["participants"].insert(
-        0,
-        {
-            "id": REGISTRY_ID,
-            "name": "Registry (depositary)",
-            "type": "registry",
-            "endpoint": registry.url,
-            "keys": [],
-        },
-    )
-    fed.publish(document)
+    fed.publish(fed.directory_yaml(scenario_parties()))
     fed.token("XA", "xa-duty", ["duty-officer"])
     fed.token("XA", "xa-drafter", ["central-authority-officer"])
     fed.token("XA", "xa-authoriser", ["authorising-officer"])

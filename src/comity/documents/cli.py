@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from comity.cli.common import HomeOption, friendly, node_for
+from comity.cli.common import HomeOption, friendly, node_directory
 from comity.directory.document import Directory, parse_directory
 from comity.documents.errors import DocumentError
 from comity.documents.render import render_request
@@ -59,17 +59,6 @@ def _read_directory(path: Path, registry_key: Path | None) -> Directory:
     return parse_directory(service.load_yaml(path), str(path))
 
 
-def _node_directory(home: Path | None) -> Directory:
-    from comity.directory import service
-
-    node = node_for(home)
-    try:
-        with node.sessions() as session:
-            return service.current(session)
-    finally:
-        node.close()
-
-
 @app.command("render")
 @friendly
 def render(
@@ -100,7 +89,7 @@ def render(
             when = date.fromisoformat(on)
         except ValueError as exc:
             raise DocumentError(f"--on: {on!r} is not a date (YYYY-MM-DD)") from exc
-    source = _read_directory(directory, registry_key) if directory else _node_directory(home)
+    source = _read_directory(directory, registry_key) if directory else node_directory(home)[0]
     content = render_request(request, source, lang, fmt, when)
     target = out or file.with_name(f"{file.stem}.{lang}.{fmt}")
     try:

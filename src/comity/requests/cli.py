@@ -8,8 +8,7 @@ naming the field and, where there is one, the article. Never a traceback.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from comity.cli.common import HomeOption, node_for, print_json
+from comity.cli.common import HomeOption, node_directory, print_json
 from comity.directory import service as directory_service
 from comity.directory.document import Directory, parse_directory
 from comity.kit.clock import utc_now
@@ -82,20 +81,13 @@ def _date(value: str | None) -> date:
         raise MalformedRequest(f"--on: {value!r} is not a date (YYYY-MM-DD)", field="on") from None
 
 
-@contextmanager
-def _directory(directory_file: Path | None, home: Path | None) -> Iterator[tuple[Directory, str]]:
-    """The directory to check against, and this node's party ('' without a node)."""
+def _directory(directory_file: Path | None, home: Path | None) -> tuple[Directory, str]:
+    """The directory to check against: the file given, else the node's; and the node's party
+    ('' with a file). Never a default file: without either, an error says what to pass."""
     if directory_file is not None:
         raw = directory_service.load_yaml(directory_file)
-        yield parse_directory(raw, str(directory_file)), ""
-        return
-    node = node_for(home)
-    try:
-        with node.sessions() as session:
-            directory = directory_service.current(session)
-        yield directory, node.participant_id
-    finally:
-        node.close()
+        return parse_directory(raw, str(directory_file)), ""
+    return node_directory(home)
 
 
 @app.command("schema")
@@ -144,8 +136,8 @@ def check(
     """Check a request file against the law; exit 0 if nothing blocks, 1 if something does."""
     document = checking.read_document(file)
     day = _date(on)
-    with _directory(directory_file, home) as (directory, _us):
-        checked = checking.check(directory, document, day)
+    directory, _us = _directory(directory_file, home)
+    checked = checking.check(directory, document, day)
     if output is Format.JSON:
         print_json(checked.to_dict())
     else:
@@ -194,13 +186,13 @@ def profile(
     """What a drafter needs to know about PARTY: instruments, languages, declarations,
     contacts and the route for each kind."""
     day = _date(on)
-    with _directory(directory_file, home) as (directory, node_party):
-        requesting = us or node_party
-        if not requesting:
-            raise MalformedRequest(
-                "--as: say which party you write for (no node to take it from)", field="as"
-            )
-        view = ProfileView.of(party_profile(directory, requesting, party, day), requesting, day)
+    directory, node_party = _directory(directory_file, home)
+    requesting = us or node_party
+    if not requesting:
+        raise MalformedRequest(
+            "--as: say which party you write for (no node to take it from)", field="as"
+        )
+    view = ProfileView.of(party_profile(directory, requesting, party, day), requesting, day)
     if output is Format.JSON:
         print_json(view.model_dump(mode="json"))
     else:
