@@ -126,9 +126,9 @@ def test_negative_evidence_when_no_receipt_comes_in_time(federation_factory) -> 
 
 @pytest.mark.postgres
 def test_two_workers_share_outbox_and_timers_without_doubles(
-    federation_factory, database_factory, database_url
+    federation_factory, database_factory, backend
 ) -> None:
-    if not database_url.startswith("postgresql"):
+    if backend != "postgresql":
         pytest.skip("scale-out workers need PostgreSQL; SQLite is single-writer")
     fed = federation_factory(database_url=database_factory, receipt_deadline_seconds=2)
     fed.start("XA", "--no-worker")

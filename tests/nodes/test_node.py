@@ -22,8 +22,10 @@ from comity.protocol.errors import RevokedKey
 from tests.support import PASSPHRASE, make_node
 
 
-def test_init_creates_schema_config_and_both_key_pairs(tmp_path: Path, database_url: str) -> None:
-    node = make_node(tmp_path / "xa", "XA", database_url)
+def test_init_creates_schema_config_and_both_key_pairs(
+    tmp_path: Path, empty_database_url: str
+) -> None:
+    node = make_node(tmp_path / "xa", "XA", empty_database_url)
     assert (tmp_path / "xa" / "node.yaml").exists()
     assert node.keyring.signing_key().as_dict()["crv"] == "Ed25519"
     assert node.keyring.current_encryption_key().as_dict()["crv"] == "X25519"

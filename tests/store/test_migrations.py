@@ -14,8 +14,9 @@ from comity.store.migrate import HEADS, current_revision, upgrade
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    made = make_engine(database_url)
+def engine(empty_database_url: str) -> Iterator[sa.Engine]:
+    """An empty database: these tests run the real Alembic migrations."""
+    made = make_engine(empty_database_url)
     yield made
     made.dispose()
 
@@ -87,12 +88,22 @@ def test_the_heads_the_node_knows_are_the_migration_scripts_heads() -> None:
 
 
 def test_a_node_whose_database_is_current_never_loads_alembic(
-    engine: sa.Engine, database_url: str
+    engine: sa.Engine, empty_database_url: str
 ) -> None:
+    upgrade(engine)
+    assert _upgrade_in_a_new_process(empty_database_url) == [",".join(sorted(HEADS)), "False"]
+
+
+def test_the_suites_template_databases_are_current_and_left_alone(database_url: str) -> None:
+    """`database_url` is a copy of the session's migrated template (tests/conftest.py): the
+    node's migrate step must find it at every head and not run (nor load) Alembic."""
+    assert _upgrade_in_a_new_process(database_url) == [",".join(sorted(HEADS)), "False"]
+
+
+def _upgrade_in_a_new_process(database_url: str) -> list[str]:
     import subprocess
     import sys
 
-    upgrade(engine)
     script = (
         "import sys\n"
         "from comity.kit.db import make_engine\n"
@@ -101,8 +112,6 @@ def test_a_node_whose_database_is_current_never_loads_alembic(
         "upgrade(engine)\n"
         "print(current_revision(engine), 'alembic' in sys.modules)\n"
     )
-    shown = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     ).stdout.split()
-
-    assert shown == [",".join(sorted(HEADS)), "False"]

@@ -106,6 +106,11 @@ def new_token(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
+def new_salt() -> bytes:
+    """A fresh scrypt salt for one sealed secret (the test suite pins it, see tests/kdf.py)."""
+    return os.urandom(16)
+
+
 @functools.lru_cache(maxsize=256)
 def _derive(passphrase: str, salt: bytes) -> bytes:
     # Cached: scrypt is deliberately slow, and a login unseals the secret every time.
@@ -118,7 +123,7 @@ def seal_totp_secret(secret: str, user_id: str, passphrase: str) -> tuple[bytes,
     """(ciphertext, salt) of `secret` for storing in the user's row."""
     if not passphrase:
         raise ConfigurationError("a key passphrase is required (set COMITY_KEY_PASSPHRASE)")
-    salt, nonce = os.urandom(16), os.urandom(12)
+    salt, nonce = new_salt(), os.urandom(12)
     sealed = AESGCM(_derive(passphrase, salt)).encrypt(
         nonce, secret.encode(), f"totp:{user_id}".encode()
     )

@@ -26,7 +26,7 @@ from comity.kit.clock import utc_now
 from comity.web.i18n import translations
 from tests.web.browser.conftest import BrowserFederation, Browsers, Session, officer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CONDITION = "Use only in the hospital ransomware case"
 PROCEEDING = "Xanadu v. unknown (nightowl)"

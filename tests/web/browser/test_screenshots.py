@@ -18,7 +18,7 @@ from comity.demo.run import preservation_request, wait_until
 from comity.kit.clock import utc_now
 from tests.web.browser.conftest import LANGS, BrowserFederation, Browsers, officer, screenshot
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 RTL = {"ar"}
 
