@@ -25,6 +25,7 @@ import yaml
 
 from comity.accounts import service as accounts_service
 from comity.demo.accounts import (
+    API_TOKENS,
     DEMO_PASSWORD,
     DEMO_PREFIX,
     WEB_ACCOUNTS,
@@ -598,17 +599,8 @@ def build_demo(root: Path, base_port: int = 0) -> Federation:
         },
     )
     fed.publish(document)
-    fed.token("XA", "xa-duty", ["duty-officer"])
-    fed.token("XA", "xa-drafter", ["central-authority-officer"])
-    fed.token("XA", "xa-authoriser", ["authorising-officer"])
-    fed.token("XB", "xb-duty", ["duty-officer"])
-    fed.token("XC", "xc-duty", ["duty-officer"])
-    fed.token("PB", "pb-responder", ["provider-responder"])
-    fed.token("XD", "xd-duty-1", ["duty-officer"])
-    fed.token("XD", "xd-duty-2", ["duty-officer"])
-    fed.token("XD", "xd-supervisor", ["duty-officer"])
-    fed.token("XD", "xd-admin", ["administrator"])
-    fed.token("PD", "pd-responder", ["provider-responder"])
+    for participant, user, roles in API_TOKENS:
+        fed.token(participant, user, roles)
     for participant, users in WEB_ACCOUNTS.items():
         fed.web_users(participant, users)
     write_accounts(root, fed.accounts)
