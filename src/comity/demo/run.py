@@ -601,7 +601,7 @@ def exchange_checkpoints(fed: Federation, say: Callable[[str], None]) -> None:
             f"{holder} did not receive {issuer}'s audit checkpoint",
         )
     pairs = sorted({(i, h) for i, h, _ in expected})
-    say(f"  {len(pairs)} peers hold each other's checkpoints (e.g. XB holds XA's)")
+    say(f"  each peer holds the other's latest checkpoint ({len(pairs)} issuer→holder pairs)")
     checked = subprocess.run(  # noqa: S603 - our own interpreter and module
         [
             sys.executable, "-m", "comity", "audit", "verify", "--peers",
@@ -614,7 +614,9 @@ def exchange_checkpoints(fed: Federation, say: Callable[[str], None]) -> None:
     )  # fmt: skip
     if checked.returncode != 0:
         raise DemoFailed(f"XA's audit log does not verify against its peers: {checked.stdout}")
-    say(f"  XA's auditor verifies XA's log against its peers' copies: {checked.stdout.strip()}")
+    say("  XA's auditor verifies XA's log against its peers' copies (audit verify --peers):")
+    for line in checked.stdout.strip().splitlines():
+        say(f"    {line}")
 
 
 def _has_receipt(officer: Officer, case_id: str, evidence: str) -> bool:
