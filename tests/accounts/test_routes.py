@@ -40,6 +40,7 @@ PEER = {
     ("POST", "/v1/envelopes/batch"),
     ("GET", "/v1/evidence/transfers/{transfer_id}/status"),
     ("PUT", "/v1/evidence/transfers/{transfer_id}/files/{file_no}/chunks/{index}"),
+    ("GET", "/v1/audit/checkpoints/held"),
 }
 
 

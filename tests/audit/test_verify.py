@@ -7,15 +7,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner, Result
 
-from comity.audit import checkpoints
+from comity.audit import checkpoints, verification
 from comity.audit import service as audit
 from comity.audit.models import AuditCheckpoint, AuditEntry, ReceivedCheckpoint
 from comity.cli.main import app
 from comity.demo.run import preservation_request
 from comity.kit.db import transaction
+from comity.kit.errors import ComityError
 from comity.messaging.models import OutboxMessage
 from comity.nodes.runtime import Node
 from tests.cases.conversation import act, create, pump
@@ -242,3 +244,82 @@ def test_a_rolled_back_append_leaves_no_gap(world: World) -> None:
     more_entries(xa, 1)
     assert count(xa) == before + 1
     assert verify(xa).exit_code == 0
+
+
+def test_a_checkpoint_is_due_after_enough_entries_without_waiting_for_the_interval(
+    world: World,
+) -> None:
+    xa = world.nodes["XA"]
+    work(world)
+    assert checkpoints.issue_if_due(xa) is True
+    xa.settings.audit_checkpoint_entries = 5
+    more_entries(xa, 4)
+    assert checkpoints.issue_if_due(xa) is False
+    more_entries(xa, 1)
+    assert checkpoints.issue_if_due(xa) is True
+
+
+def test_a_new_peer_gets_a_checkpoint_at_once(world: World) -> None:
+    """The first checkpoint is often made before any conversation: the peer who appears
+    later must not wait a whole interval for one."""
+    xa = world.nodes["XA"]
+    more_entries(xa, 1)
+    first = checkpoint(xa)
+    assert first.sent_to == []
+    assert checkpoints.issue_if_due(xa) is False
+    work(world)
+    assert checkpoints.issue_if_due(xa) is True
+    with xa.sessions() as session:
+        latest = session.execute(
+            select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
+        ).scalar_one()
+    assert latest.sent_to == ["XB"]
+    assert checkpoints.issue_if_due(xa) is False
+
+
+def test_a_peer_missing_from_the_directory_does_not_make_every_look_issue_one(
+    world: World,
+) -> None:
+    xa = world.nodes["XA"]
+    work(world)
+    xa.settings.audit_checkpoint_peers = ["XB", "XZ"]
+    assert checkpoints.issue_if_due(xa) is True
+    more_entries(xa, 1)
+    assert checkpoints.issue_if_due(xa) is False
+
+
+def test_two_histories_signed_for_one_entry_are_reported_as_a_fork(world: World) -> None:
+    xa, xb = world.nodes["XA"], world.nodes["XB"]
+    work(world)
+    first = checkpoint(xa)
+    pump(world)
+    with transaction(xa.sessions) as session:
+        session.execute(delete(AuditEntry).where(AuditEntry.id > first.count - 1))
+        session.execute(delete(AuditCheckpoint))
+        audit.record(session, "test:entry:other-history", "tester")
+    second = checkpoint(xa)
+    assert second.count == first.count
+    assert second.head_hash != first.head_hash
+    with xb.sessions() as session:
+        held = {"XB": [session.execute(select(ReceivedCheckpoint.token)).scalar_one()]}
+    with xa.sessions() as session:
+        report = verification.verify(session, "XA", held_by=held)
+    problems = [str(f) for f in report.findings]
+    assert any("this node signed two histories (fork)" in p for p in problems), problems
+    assert any("held by XB" in p and "no longer has the hash" in p for p in problems), problems
+
+
+def test_a_peers_answer_is_read_only_for_the_question_asked(world: World) -> None:
+    xa, xb = world.nodes["XA"], world.nodes["XB"]
+    work(world)
+    issued = checkpoint(xa)
+    pump(world)
+    with transaction(xb.sessions) as session:
+        answer = checkpoints.held_answer(session, xb, "XA", "nonce-1")
+    with xb.sessions() as session:
+        lookup = checkpoints.key_for(session)
+        requested = audit.entries(session, "audit:checkpoints:requested")
+    assert [(e.actor, e.details["count"]) for e in requested] == [("XA", 1)]
+    assert checkpoints.read_held_answer(answer, lookup, "XB", "XA", "nonce-1") == [issued.token]
+    with pytest.raises(ComityError, match="not its answer to this question"):
+        checkpoints.read_held_answer(answer, lookup, "XB", "XA", "an older nonce")

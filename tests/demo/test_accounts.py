@@ -8,9 +8,11 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from comity.accounts import service as accounts
+from comity.accounts.roles import conflicts
 from comity.cli.main import app
 from comity.demo.accounts import (
     ACCOUNTS_FILE,
+    API_TOKENS,
     DEMO_PASSWORD,
     WEB_ACCOUNTS,
     find_account,
@@ -124,3 +126,16 @@ def test_the_demo_keeps_its_passphrase_and_tokens_for_its_owner_only(tmp_path: P
         ["bash", "-c", shell], env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_demo_account_or_token_combines_roles_kept_apart() -> None:
+    """The demo shows the separation of duties: its auditor and administrators hold no case
+    role (and a user's token stays within the user's roles)."""
+    for participant, users in WEB_ACCOUNTS.items():
+        for username, roles in users:
+            assert conflicts(roles) == [], (participant, username)
+    for participant, username, roles in API_TOKENS:
+        assert conflicts(roles) == [], (participant, username)
+        web = dict(WEB_ACCOUNTS.get(participant, []))
+        if username in web:
+            assert set(roles) <= set(web[username]), (participant, username)

@@ -103,7 +103,7 @@ def test_roles_disable_unlock_and_reset_take_effect(web_node: Node, admin: Brows
     admin.get("/admin/users")
     changed = admin.http.post(
         "/admin/users/omar",
-        data={"csrf": admin.csrf, "act": "roles", "roles": ["drafter", "auditor"]},
+        data={"csrf": admin.csrf, "act": "roles", "roles": ["drafter", "duty-officer"]},
     )
     assert changed.status_code == 303
     assert 'data-test="user-locked"' in admin.get("/admin/users").text
@@ -111,7 +111,7 @@ def test_roles_disable_unlock_and_reset_take_effect(web_node: Node, admin: Brows
     assert admin.post("/admin/users/omar", {"act": "disable"}).status_code == 303
     with web_node.sessions() as session:
         omar = accounts.get_user(session, "omar")
-        assert omar.roles == ["drafter", "auditor"]
+        assert omar.roles == ["drafter", "duty-officer"]
         assert omar.locked_until is None
         assert not omar.active
     before = tags(web_node, "accounts:user:totp-enrolled")
@@ -249,7 +249,7 @@ def test_pull_without_a_registry_is_explained(admin: Browser) -> None:
     ["/admin", "/admin/users", "/admin/roster", "/admin/keys", "/admin/directory"],
 )
 def test_non_administrators_are_refused(web_node: Node, browser: Browser, path: str) -> None:
-    browser.sign_in(add_person(web_node, "carla", "central-authority-officer", "auditor"))
+    browser.sign_in(add_person(web_node, "carla", "central-authority-officer", "duty-officer"))
     assert browser.get(path).status_code == 403
     browser.get("/preferences")
     assert browser.post("/admin/keys", {"use": "sig", "confirm": "yes"}).status_code == 403
@@ -280,3 +280,30 @@ def test_preferences_name_the_roles_in_the_readers_language(admin: Browser) -> N
     assert page.status_code == 200
     assert '<dd data-test="roles">Administrateur</dd>' in page.text
     assert '<dd data-test="roles">Administrator</dd>' in admin.get("/preferences?lang=en").text
+
+
+def test_an_administrator_cannot_give_themselves_a_case_role(
+    web_node: Node, admin: Browser
+) -> None:
+    admin.get("/admin/users")
+    refused = admin.http.post(
+        "/admin/users/ada",
+        data={"csrf": admin.csrf, "act": "roles", "roles": ["administrator", "duty-officer"]},
+    )
+    assert refused.status_code == 422
+    assert 'data-test="roles-error"' in refused.text
+    assert "&#39;administrator&#39; and &#39;duty-officer&#39;" in refused.text
+    with web_node.sessions() as session:
+        assert accounts.get_user(session, "ada").roles == ["administrator"]
+        [entry] = entries(session, "accounts:roles:refused")
+    assert (entry.actor, entry.subject, entry.details["action"]) == ("ada", "ada", "roles")
+
+
+def test_an_account_that_combined_roles_before_the_rule_is_marked(
+    web_node: Node, admin: Browser
+) -> None:
+    add_person(web_node, "olga", "duty-officer")
+    with transaction(web_node.sessions) as session:
+        accounts.get_user(session, "olga").roles = ["duty-officer", "auditor"]
+    page = admin.get("/admin/users").text
+    assert page.count('data-test="user-conflict"') == 1

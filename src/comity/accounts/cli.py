@@ -65,7 +65,10 @@ def add(
     password = _password(password_stdin)
     node = node_for(home)
     try:
-        with transaction(node.sessions) as session:
+        with (
+            service.refusal_audited(node.sessions, _actor(), username, "create"),
+            transaction(node.sessions) as session,
+        ):
             user, enrolment = service.add_user(
                 session,
                 username,
@@ -125,7 +128,10 @@ def roles(
     """Replace the user's roles (effective at their next call)."""
     node = node_for(home)
     try:
-        with transaction(node.sessions) as session:
+        with (
+            service.refusal_audited(node.sessions, _actor(), username, "roles"),
+            transaction(node.sessions) as session,
+        ):
             user = service.set_roles(session, username, role, _actor())
             typer.echo(f"{username}: {', '.join(user.roles)}")
     finally:
@@ -167,6 +173,30 @@ def unlock(username: str = typer.Argument(...), home: Path | None = HomeOption) 
     typer.echo(f"user {username} unlocked")
 
 
+@app.command("check")
+@friendly
+def check(home: Path | None = HomeOption) -> None:
+    """List the users and API tokens whose roles must be held by different people (made
+    before the separation of duties was enforced); exit 1 if there is any."""
+    node = node_for(home)
+    try:
+        with node.sessions() as session:
+            found = service.role_conflicts(session)
+    finally:
+        node.close()
+    for item in found:
+        state = "" if item.active else " (disabled)"
+        for conflict in item.conflicts:
+            typer.echo(f"{item.kind} {item.name}{state}: roles {conflict}")
+    if found:
+        typer.echo(
+            f"{len(found)} account(s) or token(s) combine roles that must be held by different"
+            " people: change their roles ('comity user roles') or revoke the token"
+        )
+        raise typer.Exit(1)
+    typer.echo("no account or token combines roles that must be held by different people")
+
+
 @app.command("list")
 @friendly
 def list_users(home: Path | None = HomeOption) -> None:
@@ -202,7 +232,10 @@ def token(
     """Issue an API token for a system (printed once; only its hash is stored)."""
     node = node_for(home)
     try:
-        with transaction(node.sessions) as session:
+        with (
+            service.refusal_audited(node.sessions, _actor(), user, "token"),
+            transaction(node.sessions) as session,
+        ):
             secret = service.create_token(session, user, role, _actor(), days=days)
     finally:
         node.close()

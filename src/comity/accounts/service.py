@@ -7,18 +7,21 @@ auditor.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from comity.accounts import credentials
 from comity.accounts.models import ApiToken, User, UserSession
-from comity.accounts.roles import check_roles
+from comity.accounts.roles import IncompatibleRoles, RoleConflict, check_roles, conflicts
 from comity.audit import service as audit
 from comity.kit.clock import ensure_utc, utc_now
+from comity.kit.db import transaction
 from comity.kit.errors import ComityError, Conflict, NotFound, Unauthorized
 from comity.kit.jsonutil import sha256_hex
 from comity.kit.settings import NodeSettings
@@ -127,6 +130,58 @@ def add_user(
     session.flush()
     audit.record(session, "accounts:user:created", actor, username, roles=roles)
     return user, enrolment
+
+
+@contextmanager
+def refusal_audited(
+    sessions: sessionmaker[Session], actor: str, subject: str, action: str
+) -> Iterator[None]:
+    """For the edges (CLI, web, demo): wrap the transaction that creates an account, changes
+    its roles or issues a token. A combination the separation of duties forbids rolls back
+    with that transaction, so its refusal is written here in a transaction of its own
+    (`accounts:roles:refused`, with the conflicting pairs) before the error goes on."""
+    try:
+        yield
+    except IncompatibleRoles as exc:
+        with transaction(sessions) as session:
+            audit.record(
+                session,
+                "accounts:roles:refused",
+                actor,
+                subject,
+                action=action,
+                code=exc.code,
+                conflicts=exc.details.get("conflicts"),
+            )
+        raise
+
+
+@dataclass(frozen=True)
+class AccountConflict:
+    """An account or API token that holds roles the separation of duties keeps apart: made
+    before the rule existed (the rule refuses new ones)."""
+
+    kind: str  # "user" or "token"
+    name: str  # the user name, or the token's id and its user
+    active: bool
+    conflicts: list[RoleConflict]
+
+
+def role_conflicts(session: Session) -> list[AccountConflict]:
+    """Every user and unrevoked API token whose roles conflict. Nothing is changed: an
+    administrator decides which role each person keeps (`comity user roles`)."""
+    found = [
+        AccountConflict("user", u.username, u.active, conflicts(u.roles))
+        for u in list_users(session)
+        if conflicts(u.roles)
+    ]
+    now = utc_now()
+    for token in list_tokens(session):
+        roles = [r for r in token.roles.split(",") if r]
+        if token.revoked_at is None and ensure_utc(token.expires_at) > now and conflicts(roles):
+            name = f"{token.token_sha256[:12]} ({token.user})"
+            found.append(AccountConflict("token", name, True, conflicts(roles)))
+    return found
 
 
 def _enrol(user: User, passphrase: str, issuer: str) -> Enrolment:

@@ -89,8 +89,11 @@ def issue(session: Session, node: Node, recipients: list[str] | None = None) -> 
 
 
 def issue_if_due(node: Node) -> bool:
-    """Issue a checkpoint if the last one is older than `audit_checkpoint_seconds` and the log
-    grew since. Safe with several workers: the decision is taken under the chain's lock."""
+    """Issue a checkpoint if the log grew since the last one and either the last one is older
+    than `audit_checkpoint_seconds`, or the log grew by `audit_checkpoint_entries` since, or a
+    peer has appeared that got none of our checkpoints yet (a new conversation: it should
+    hold one at once, not an interval later). Safe with several workers: the decision is
+    taken under the chain's lock."""
     with transaction(node.sessions) as session:
         audit.lock_chain(session)
         last = session.execute(
@@ -99,23 +102,47 @@ def issue_if_due(node: Node) -> bool:
         count, _ = audit.head(session)
         if count == 0 or (last is not None and last.count == count):
             return False
-        interval = node.settings.audit_checkpoint_seconds
-        if last is not None and (utc_now() - last.at).total_seconds() < interval:
-            return False
-        issue(session, node)
-        return True
+        settings = node.settings
+        due = (
+            last is None
+            or (utc_now() - last.at).total_seconds() >= settings.audit_checkpoint_seconds
+            or count - last.count >= settings.audit_checkpoint_entries
+            or bool(_new_peers(session, node, last.sent_to))
+        )
+        if due:
+            issue(session, node)
+        return due
+
+
+def _new_peers(session: Session, node: Node, served: list[str]) -> list[str]:
+    """Our peers who got no checkpoint with the last one and can be sent one (they are in the
+    directory: a peer missing from it is skipped by `issue` and must not make every look
+    issue a checkpoint)."""
+    waiting = [p for p in peers(session, node) if p not in served]
+    if not waiting:
+        return []
+    try:
+        directory = directory_service.current(session)
+    except ComityError:
+        return []
+    return [p for p in waiting if directory.participant(p) is not None]
+
+
+#: How often the worker looks whether a checkpoint is due (one short transaction).
+LOOK_SECONDS = 10.0
 
 
 class CheckpointSchedule:
-    """The worker's periodic step: looks at most once a minute (or once per interval, if
-    shorter) whether a checkpoint is due, so an idle worker does not write every pass."""
+    """The worker's periodic step: looks every `LOOK_SECONDS` (or once per interval, if
+    shorter) whether a checkpoint is due, so an idle worker does not write every pass but a
+    new peer gets a checkpoint within seconds."""
 
     def __init__(self, node: Node) -> None:
         self.node = node
         self._last_look: float | None = None
 
     def run_due(self) -> int:
-        every = min(60.0, float(self.node.settings.audit_checkpoint_seconds))
+        every = min(LOOK_SECONDS, float(self.node.settings.audit_checkpoint_seconds))
         now = time.monotonic()
         if self._last_look is not None and now - self._last_look < every:
             return 0
@@ -200,6 +227,57 @@ def receive_checkpoint(session: Session, node: Node, opened: OpenedEnvelope) -> 
         )
     )
     session.flush()
+
+
+HELD_TYP = "comity-audit-checkpoints-held+jws"
+#: At most this many checkpoints (the newest) in one answer to a peer.
+HELD_LIMIT = 500
+
+
+def held_answer(session: Session, node: Node, issuer: str, nonce: str) -> str:
+    """This node's signed answer to `issuer` asking which of its checkpoints we hold: the
+    newest `HELD_LIMIT` tokens as received, under our own signature with the asker's nonce
+    (so an old answer cannot be replayed to hide newer checkpoints). Audited here."""
+    rows = list(
+        session.execute(
+            select(ReceivedCheckpoint)
+            .where(ReceivedCheckpoint.issuer == issuer)
+            .order_by(ReceivedCheckpoint.id.desc())
+            .limit(HELD_LIMIT)
+        ).scalars()
+    )
+    payload = {
+        "holder": node.participant_id,
+        "issuer": issuer,
+        "nonce": nonce,
+        "at": format_time(utc_now()),
+        "checkpoints": [row.token for row in reversed(rows)],
+    }
+    audit.record(session, "audit:checkpoints:requested", issuer, issuer, count=len(rows))
+    return sign_document(HELD_TYP, node.participant_id, payload, node.keyring.signing_key())
+
+
+def read_held_answer(
+    token: str, key_lookup: Any, holder: str, issuer: str, nonce: str
+) -> list[str]:
+    """The checkpoint tokens of a holder's signed answer, after checking that `holder`
+    signed it, for `issuer`, in answer to `nonce`. Each token is verified later, on its own."""
+    document = verify_document(token, HELD_TYP, key_lookup)
+    payload = document.payload
+    if (
+        document.issuer != holder
+        or payload.get("holder") != holder
+        or payload.get("issuer") != issuer
+        or payload.get("nonce") != nonce
+    ):
+        raise MalformedEnvelope(
+            f"the answer of {holder} is not its answer to this question (holder, issuer or"
+            " nonce differ)"
+        )
+    tokens = payload.get("checkpoints")
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise MalformedEnvelope(f"the answer of {holder} lacks its list of checkpoints")
+    return list(tokens)
 
 
 def export(

@@ -43,8 +43,18 @@ class Report:
         return not self.findings
 
 
-def verify(session: Session, participant: str, peer_tokens: list[str] | None = None) -> Report:
-    """Check the chain, our stored checkpoints, and checkpoint tokens a peer exported."""
+def verify(
+    session: Session,
+    participant: str,
+    peer_tokens: list[str] | None = None,
+    held_by: dict[str, list[str]] | None = None,
+    unanswered: dict[str, str] | None = None,
+) -> Report:
+    """Check the chain, our stored checkpoints, checkpoint tokens a peer exported to a file
+    (`peer_tokens`), and the copies peers gave when asked (`held_by`: holder → tokens). A
+    peer that could not be asked (`unanswered`: peer → why) is a finding too: the log was not
+    checked against its copies, and whoever cut the log may be the one keeping it from
+    answering."""
     entries = audit.entries(session)
     report = Report(entries=len(entries))
     for problem in audit.verify_chain(entries):
@@ -75,6 +85,44 @@ def verify(session: Session, participant: str, peer_tokens: list[str] | None = N
                 Finding(where, "missing from this node's audit_checkpoints (deleted here)")
             )
         _check_against(payload, by_id, last_id, where, report)
+    heads: dict[int, dict[str, list[str]]] = {}
+    for row in own:
+        heads.setdefault(row.count, {}).setdefault(row.head_hash, []).append("this node")
+    for holder, tokens in sorted((held_by or {}).items()):
+        for token in tokens:
+            where = f"checkpoint held by {holder}"
+            payload = _verified_payload(token, lookup, participant, where, report)
+            if payload is None:
+                continue
+            where = f"checkpoint held by {holder} ({payload['count']} entries, {payload['at']})"
+            if token not in own_tokens:
+                report.findings.append(
+                    Finding(where, "missing from this node's audit_checkpoints (deleted here)")
+                )
+            _check_against(payload, by_id, last_id, where, report)
+            heads.setdefault(int(payload["count"]), {}).setdefault(
+                str(payload["head_hash"]), []
+            ).append(holder)
+    for count, by_head in sorted(heads.items()):
+        if len(by_head) > 1:
+            holders = "; ".join(
+                f"{head[:12]}… held by {', '.join(sorted(set(who)))}"
+                for head, who in sorted(by_head.items())
+            )
+            report.findings.append(
+                Finding(
+                    f"entry {count}",
+                    f"checkpoints name different heads for the same entry ({holders}): this"
+                    " node signed two histories (fork)",
+                )
+            )
+    for peer, why in sorted((unanswered or {}).items()):
+        report.findings.append(
+            Finding(
+                f"peer {peer}",
+                f"could not be asked for its copies ({why}): the log was not checked against them",
+            )
+        )
     return report
 
 

@@ -33,9 +33,21 @@ def verify(
         help="A checkpoint file a peer exported ('comity audit checkpoints export' there); "
         "may be repeated",
     ),
+    peers: bool = typer.Option(
+        False,
+        "--peers",
+        help="Also ask every peer that should hold this node's checkpoints for its copies "
+        "(over the network, signed both ways); a peer that does not answer is a finding",
+    ),
+    peer: list[str] = typer.Option(
+        [], "--peer", help="Ask this peer for its copies (may be repeated)"
+    ),
 ) -> None:
-    """Check every entry and link of the chain and the chain against every signed checkpoint;
-    exit 1 if anything was altered, deleted or cut off."""
+    """Check every entry and link of the chain and the chain against every signed checkpoint
+    (this node's own, a peer's exported file, and with --peers the copies the peers hold);
+    exit 1 if anything was altered, deleted, cut off or forked."""
+    from comity.transport import audit_peers
+
     peer_tokens: list[str] = []
     for path in checkpoints:
         try:
@@ -45,10 +57,29 @@ def verify(
         peer_tokens.extend(verification.read_export(data))
     node = node_for(home)
     try:
+        asked = set(peer)
+        if peers:
+            with node.sessions() as session:
+                asked.update(audit_peers.peers_to_ask(session, node))
+        if peers and not asked:
+            raise ComityError(
+                "no peer to ask: this node has sent no checkpoint and exchanged no message;"
+                " name the peers with --peer"
+            )
+        copies = audit_peers.ask_peers(node, sorted(asked)) if asked else None
         with node.sessions() as session:
-            report = verification.verify(session, node.participant_id, peer_tokens)
+            report = verification.verify(
+                session,
+                node.participant_id,
+                peer_tokens,
+                held_by=copies.held_by if copies else None,
+                unanswered=copies.unanswered if copies else None,
+            )
     finally:
         node.close()
+    if copies:
+        for holder, tokens in sorted(copies.held_by.items()):
+            typer.echo(f"{holder} holds {len(tokens)} checkpoint(s) of this node")
     if not report.intact:
         for finding in report.findings:
             typer.echo(str(finding))

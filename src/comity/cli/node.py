@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from sqlalchemy import select
 
+from comity.accounts import service as accounts_service
 from comity.accounts.cli import DaysOption
 from comity.audit import service as audit
 from comity.cli.common import HomeOption, friendly, node_for, print_json, settings_for
@@ -88,10 +89,12 @@ def token(
 ) -> None:
     """Issue an API token (printed once; only its hash is stored)."""
     node = node_for(home)
-    with transaction(node.sessions) as session:
-        secret = service.create_token(
-            session, user, role, actor=os.environ.get("USER", "admin"), days=days
-        )
+    actor = os.environ.get("USER", "admin")
+    with (
+        accounts_service.refusal_audited(node.sessions, actor, user, "token"),
+        transaction(node.sessions) as session,
+    ):
+        secret = service.create_token(session, user, role, actor=actor, days=days)
     typer.echo(secret)
 
 

@@ -47,6 +47,22 @@ WEB_ACCOUNTS: dict[str, list[tuple[str, list[str]]]] = {
 }
 
 
+#: The demo's API tokens (participant, user, roles), used by the scenarios' officers.
+API_TOKENS: list[tuple[str, str, list[str]]] = [
+    ("XA", "xa-duty", ["duty-officer"]),
+    ("XA", "xa-drafter", ["central-authority-officer"]),
+    ("XA", "xa-authoriser", ["authorising-officer"]),
+    ("XB", "xb-duty", ["duty-officer"]),
+    ("XC", "xc-duty", ["duty-officer"]),
+    ("PB", "pb-responder", ["provider-responder"]),
+    ("XD", "xd-duty-1", ["duty-officer"]),
+    ("XD", "xd-duty-2", ["duty-officer"]),
+    ("XD", "xd-supervisor", ["duty-officer"]),
+    ("XD", "xd-admin", ["administrator"]),
+    ("PD", "pd-responder", ["provider-responder"]),
+]
+
+
 @dataclass(frozen=True)
 class WebAccount:
     """A person who signs in to a node's pages with a password and a TOTP code."""

@@ -22,9 +22,13 @@ from typing import Any
 
 import httpx
 import yaml
+from sqlalchemy import select
 
 from comity.accounts import service as accounts_service
+from comity.audit import checkpoints as audit_checkpoints
+from comity.audit.models import ReceivedCheckpoint
 from comity.demo.accounts import (
+    API_TOKENS,
     DEMO_PASSWORD,
     DEMO_PREFIX,
     SECRETS_FILE,
@@ -564,6 +568,58 @@ def run_scenarios(fed: Federation, say: Callable[[str], None]) -> None:
     drafted_mla(fed, say)
     for scenario in SCENARIOS:
         scenario(fed, say)
+    exchange_checkpoints(fed, say)
+
+
+def _holds_checkpoint(fed: Federation, holder: str, issuer: str, count: int) -> bool:
+    """Whether `holder` keeps a checkpoint of `issuer` vouching for `count` entries or more."""
+    node = fed.open(holder)
+    try:
+        with node.sessions() as session:
+            counts = session.execute(
+                select(ReceivedCheckpoint.count).where(ReceivedCheckpoint.issuer == issuer)
+            ).scalars()
+            return max(counts, default=0) >= count
+    finally:
+        node.close()
+
+
+def exchange_checkpoints(fed: Federation, say: Callable[[str], None]) -> None:
+    """The end of the day: every node signs a checkpoint of its audit log, each peer it talked
+    with keeps a copy, and XA's auditor checks XA's log against those copies."""
+    say("Audit — every node signs a checkpoint of its log and sends it to the peers it talked to")
+    expected: list[tuple[str, str, int]] = []
+    for participant in STATES:
+        node = fed.open(participant)
+        try:
+            with transaction(node.sessions) as session:
+                row = audit_checkpoints.issue(session, node)
+                expected.extend((participant, peer, row.count) for peer in row.sent_to)
+        finally:
+            node.close()
+    for issuer, holder, count in expected:
+        wait_until(
+            functools.partial(_holds_checkpoint, fed, holder, issuer, count),
+            60,
+            f"{holder} did not receive {issuer}'s audit checkpoint",
+        )
+    pairs = sorted({(i, h) for i, h, _ in expected})
+    say(f"  each peer holds the other's latest checkpoint ({len(pairs)} issuer→holder pairs)")
+    checked = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable, "-m", "comity", "audit", "verify", "--peers",
+            "--home", str(fed.nodes["XA"].home),
+        ],
+        env=fed.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    if checked.returncode != 0:
+        raise DemoFailed(f"XA's audit log does not verify against its peers: {checked.stdout}")
+    say("  XA's auditor verifies XA's log against its peers' copies (audit verify --peers):")
+    for line in checked.stdout.strip().splitlines():
+        say(f"    {line}")
 
 
 def _has_receipt(officer: Officer, case_id: str, evidence: str) -> bool:
@@ -589,17 +645,8 @@ def build_demo(root: Path, base_port: int = 0) -> Federation:
             participant, port=port(), registry_url=registry.url, registry_key=key, **extra
         )
     fed.publish(fed.directory_yaml(scenario_parties()))
-    fed.token("XA", "xa-duty", ["duty-officer"])
-    fed.token("XA", "xa-drafter", ["central-authority-officer"])
-    fed.token("XA", "xa-authoriser", ["authorising-officer"])
-    fed.token("XB", "xb-duty", ["duty-officer"])
-    fed.token("XC", "xc-duty", ["duty-officer"])
-    fed.token("PB", "pb-responder", ["provider-responder"])
-    fed.token("XD", "xd-duty-1", ["duty-officer"])
-    fed.token("XD", "xd-duty-2", ["duty-officer"])
-    fed.token("XD", "xd-supervisor", ["duty-officer"])
-    fed.token("XD", "xd-admin", ["administrator"])
-    fed.token("PD", "pd-responder", ["provider-responder"])
+    for participant, user, roles in API_TOKENS:
+        fed.token(participant, user, roles)
     for participant, users in WEB_ACCOUNTS.items():
         fed.web_users(participant, users)
     write_accounts(root, fed.accounts)

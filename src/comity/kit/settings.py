@@ -83,7 +83,12 @@ class NodeSettings(BaseSettings):
         default=30 * 60, description="A session unused this long ends"
     )
     audit_checkpoint_seconds: int = Field(
-        default=3600, description="How often the worker signs and sends an audit checkpoint"
+        default=600,
+        description="How often the worker signs and sends an audit checkpoint (if the log grew)",
+    )
+    audit_checkpoint_entries: int = Field(
+        default=200,
+        description="A checkpoint is also due as soon as the log grew by this many entries",
     )
     audit_checkpoint_peers: list[str] = Field(
         default_factory=list,

@@ -141,9 +141,11 @@ def create_app(node: Node) -> FastAPI:
     )
     app.state.node = node
     handlers = message_handlers()
+    from comity.transport.audit_peers import router as audit_peers_router
     from comity.transport.batch import router as batch_router
 
     app.include_router(batch_router)
+    app.include_router(audit_peers_router)
     # Imported here: the requests router depends on this module's AuthCaller.
     from comity.accounts.api import router as accounts_router
     from comity.requests.api import router as requests_router

@@ -98,7 +98,7 @@ def seeded(federation: BrowserFederation) -> Seeded:
     )
 
     # XA's 24/7 desk: an officer on duty, and a preservation request from XB waiting for them.
-    admin = officer(federation, "XA", "xa-screens")
+    admin = officer(federation, "XA", "xa-screens-admin")
     admin.call(
         "PUT",
         "/v1/duty/roster/xa-duty",
@@ -146,8 +146,10 @@ def test_every_main_page_in_each_language(browsers: Browsers, seeded: Seeded, la
     finally:
         anonymous.context.close()
 
-    session = browsers.sign_in("XA", "xa-screens", lang)
+    officer_session = browsers.sign_in("XA", "xa-screens", lang)
+    admin_session = browsers.sign_in("XA", "xa-screens-admin", lang)
     for name, path in main_pages(seeded):
+        session = admin_session if name == "administration" else officer_session
         response = session.goto(path)
         assert response.status == 200, f"{path}: {response.status}"
         assert "/login" not in session.page.url, path

@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 from comity.accounts import service as accounts
 from comity.accounts.models import User
 from comity.accounts.roles import ROLES
+from comity.accounts.roles import conflicts as role_conflicts
 from comity.directory import service as directory_service
 from comity.duty import service as duty
 from comity.duty.models import ROSTER_ROLES
@@ -125,11 +126,20 @@ def _users_page(request: Request, user: WebUser, status_code: int = 200, **extra
                 locked_until=ensure_utc(u.locked_until) if u.locked_until else None,
                 last_login_at=ensure_utc(u.last_login_at) if u.last_login_at else None,
                 has_totp=u.totp_ciphertext is not None,
+                conflicting=bool(role_conflicts(u.roles)),
             )
             for u in accounts.list_users(session)
         ]
     values: dict[str, Any] = dict(
-        error=None, error_field="", values={}, done="", problem="", confirm_reset="", token=""
+        error=None,
+        error_field="",
+        values={},
+        done="",
+        problem="",
+        confirm_reset="",
+        token="",
+        roles_error="",
+        roles_user="",
     )
     values.update(extra)
     return render(
@@ -164,7 +174,10 @@ def add_user(request: Request, user: PageUser, form: CheckedForm) -> Response:
         password = secrets.token_urlsafe(18)
     values = dict(username=username, display_name=display_name, roles=roles)
     try:
-        with transaction(node.sessions) as session:
+        with (
+            accounts.refusal_audited(node.sessions, user.username, username, "create"),
+            transaction(node.sessions) as session,
+        ):
             _, enrolment = accounts.add_user(
                 session,
                 username,
@@ -213,10 +226,22 @@ def change_user(request: Request, user: PageUser, form: CheckedForm, username: s
             return _users_page(request, user, confirm_reset=username, token=token)
         if not hmac.compare_digest(str(form.get("token", "")), token):
             return _users_page(request, user, status_code=409, problem=RESET_USED)
+    if act == "roles":
+        try:
+            with (
+                accounts.refusal_audited(node.sessions, user.username, username, "roles"),
+                transaction(node.sessions) as session,
+            ):
+                accounts.set_roles(session, username, roles, user.username)
+        except ComityError as exc:
+            return _users_page(
+                request, user, status_code=422, roles_error=exc.message, roles_user=username
+            )
+        return RedirectResponse(
+            f"/admin/users?{flash_query(user, 'done', act)}#user-{username}", status_code=303
+        )
     with transaction(node.sessions) as session:
-        if act == "roles":
-            accounts.set_roles(session, username, roles, user.username)
-        elif act == "disable":
+        if act == "disable":
             accounts.disable_user(session, username, user.username)
         elif act == "enable":
             accounts.enable_user(session, username, user.username)

@@ -1,0 +1,168 @@
+"""Asking peers which of our audit checkpoints they hold, and answering them.
+
+    GET /v1/audit/checkpoints/held      (header Comity-Node-Signature)  -> {"answer": JWS}
+
+A node asks each peer for the checkpoints it received from that node, so `comity audit verify
+--peers` can check the log against copies kept out of reach of whoever controls this node:
+entries cut off, checkpoints deleted here, two histories signed (fork).
+
+- The request carries `Comity-Node-Signature`: a compact JWS (`comity-node-request+jws`) by
+  the asking node over {op, sender, recipient, nonce, at}. The holder checks it with the
+  sender's directory key and answers only with the checkpoints *the sender* issued.
+- The answer is a JWS by the holder (`comity-audit-checkpoints-held+jws`, see
+  `audit.checkpoints.held_answer`) carrying the nonce: the asker checks it with the holder's
+  directory key, so neither a man in the middle nor a replayed old answer can hide newer
+  checkpoints. Each checkpoint inside is then verified against the asker's own key.
+
+This is an edge (it speaks HTTP and reads the directory), kept out of `audit/` so the audit
+feature does not import the transport.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from comity.audit import checkpoints
+from comity.audit.models import AuditCheckpoint
+from comity.directory import lookup
+from comity.directory import service as directory_service
+from comity.kit.clock import ensure_utc, utc_now
+from comity.kit.db import transaction
+from comity.kit.errors import ComityError, Unauthorized
+from comity.nodes.runtime import Node
+from comity.protocol.envelope import format_time, parse_time
+from comity.protocol.errors import BadSignature, MalformedEnvelope, RevokedKey, UnknownSenderKey
+from comity.protocol.signed import read_unverified, sign_document, verify_document
+
+SIGNATURE_HEADER = "Comity-Node-Signature"
+REQUEST_TYP = "comity-node-request+jws"
+HELD_OP = "audit-checkpoints-held"
+HELD_PATH = "/v1/audit/checkpoints/held"
+MAX_REQUEST_AGE = timedelta(minutes=5)
+
+router = APIRouter(tags=["audit"])
+
+
+class HeldView(BaseModel):
+    answer: str
+
+
+def sign_request(node: Node, recipient: str, op: str, nonce: str) -> str:
+    payload = {
+        "op": op,
+        "sender": node.participant_id,
+        "recipient": recipient,
+        "nonce": nonce,
+        "at": format_time(utc_now()),
+    }
+    return sign_document(REQUEST_TYP, node.participant_id, payload, node.keyring.signing_key())
+
+
+def check_request(session: Session, node: Node, token: str | None, op: str) -> tuple[str, str]:
+    """(sender, nonce) of a request signed by a participant of the directory for `op` and for
+    this node, dated within a few minutes; 401 otherwise."""
+    if not token:
+        raise Unauthorized(f"send '{SIGNATURE_HEADER}': a JWS by the asking node")
+    try:
+        _, unverified = read_unverified(token)
+        at = ensure_utc(parse_time(str(unverified["at"])))
+    except (MalformedEnvelope, KeyError, ValueError):
+        raise Unauthorized("the node signature is not a signed document") from None
+    now = utc_now()
+    skew = timedelta(seconds=node.settings.clock_skew_seconds)
+    if not now - MAX_REQUEST_AGE <= at <= now + skew:
+        raise Unauthorized("the node signature is too old or dated in the future")
+    directory = directory_service.current(session)
+    try:
+        signed = verify_document(
+            token,
+            REQUEST_TYP,
+            lambda who, kid: directory_service.verification_key(directory, who, kid, at),
+        )
+    except (BadSignature, MalformedEnvelope, UnknownSenderKey, RevokedKey) as exc:
+        raise Unauthorized(f"node signature refused: {exc.message}") from None
+    payload = signed.payload
+    if (
+        payload.get("op") != op
+        or payload.get("recipient") != node.participant_id
+        or payload.get("sender") != signed.issuer
+        or not isinstance(payload.get("nonce"), str)
+    ):
+        raise Unauthorized("the node signature does not cover this request")
+    return signed.issuer, str(payload["nonce"])
+
+
+@router.get(HELD_PATH)
+def checkpoints_held(
+    request: Request,
+    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
+) -> HeldView:
+    """For a peer node: the checkpoints it issued that this node holds, under this node's
+    signature. Authenticated by the asking node's signature; audited."""
+    node: Node = request.app.state.node
+    with transaction(node.sessions) as session:
+        sender, nonce = check_request(session, node, signature, HELD_OP)
+        return HeldView(answer=checkpoints.held_answer(session, node, sender, nonce))
+
+
+@dataclass
+class PeerCopies:
+    """What the peers said: holder → checkpoint tokens, and peer → why it gave no answer."""
+
+    held_by: dict[str, list[str]] = field(default_factory=dict)
+    unanswered: dict[str, str] = field(default_factory=dict)
+
+
+def peers_to_ask(session: Session, node: Node) -> list[str]:
+    """Everyone who should hold our checkpoints: today's recipients and everyone a checkpoint
+    still in our table was sent to."""
+    chosen = set(checkpoints.peers(session, node))
+    for sent_to in session.execute(select(AuditCheckpoint.sent_to)).scalars():
+        chosen.update(sent_to or [])
+    chosen.discard(node.participant_id)
+    return sorted(chosen)
+
+
+def ask_peers(node: Node, peers: list[str], client: httpx.Client | None = None) -> PeerCopies:
+    """Ask each peer for the checkpoints of ours it holds and check its signed answer."""
+    result = PeerCopies()
+    with node.sessions() as session:
+        directory = directory_service.current(session, require_valid=False)
+    own = client or httpx.Client(timeout=node.settings.delivery_timeout_seconds)
+    try:
+        for peer in peers:
+            try:
+                endpoint = lookup.endpoint(directory, peer).rstrip("/")
+                nonce = secrets.token_urlsafe(18)
+                response = own.get(
+                    f"{endpoint}{HELD_PATH}",
+                    headers={SIGNATURE_HEADER: sign_request(node, peer, HELD_OP, nonce)},
+                )
+                if response.status_code != 200:
+                    result.unanswered[peer] = f"HTTP {response.status_code}"
+                    continue
+                answer = str(response.json().get("answer", ""))
+                result.held_by[peer] = checkpoints.read_held_answer(
+                    answer,
+                    lambda who, kid: lookup.verification_key(directory, who, kid, utc_now()),
+                    peer,
+                    node.participant_id,
+                    nonce,
+                )
+            except ComityError as exc:
+                result.unanswered[peer] = exc.message
+            except (httpx.HTTPError, ValueError, AttributeError) as exc:
+                result.unanswered[peer] = f"no answer: {type(exc).__name__}"
+    finally:
+        if client is None:
+            own.close()
+    return result
