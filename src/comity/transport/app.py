@@ -145,6 +145,12 @@ def current_caller(
 AuthCaller = Annotated[Caller, Depends(current_caller)]
 
 
+class JoseResponse(PlainTextResponse):
+    """A compact JOSE serialisation (JWS or JWE): documented and sent as application/jose."""
+
+    media_type = JOSE_MEDIA_TYPE
+
+
 #: How often the node writes audit entries kept while its database was failing.
 BACKLOG_TICK_SECONDS = 5.0
 
@@ -200,7 +206,10 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(duty_router)
     app.include_router(notifications_router)
 
+    from comity.transport import openapi
     from comity.web import app as web
+
+    openapi.install(app)
 
     # Added before the web's security headers, so that it runs inside them and its answers
     # carry them too.
@@ -209,7 +218,7 @@ def create_app(node: Node) -> FastAPI:
 
     @app.exception_handler(ComityError)
     async def comity_error(request: Request, exc: ComityError) -> Response:
-        if exc.status_code >= 500:
+        if exc.status_code == 500:
             # The node's own fault (its configuration, typically): traced like any
             # unexpected error; its message may name paths, so it is logged, not answered.
             if exc.code == "configuration":
@@ -232,19 +241,28 @@ def create_app(node: Node) -> FastAPI:
     def health() -> dict[str, Any]:
         return {"participant": node.participant_id, "status": "ok", "version": __version__}
 
-    @app.post("/v1/envelopes", response_class=PlainTextResponse)
+    @app.post(
+        "/v1/envelopes",
+        response_class=JoseResponse,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {JOSE_MEDIA_TYPE: {"schema": {"type": "string"}}},
+            }
+        },
+    )
     async def receive_envelope(request: Request) -> Response:
+        """One envelope (a compact JWE); the answer is the signed `delivered` receipt."""
         # The edge (transport/edge.py) has refused a body over `max_body_bytes` already.
         raw = await request.body()
         accepted = await run_in_threadpool(inbox.accept, node, raw, handlers)
-        return PlainTextResponse(accepted.receipt, media_type=JOSE_MEDIA_TYPE)
+        return JoseResponse(accepted.receipt)
 
-    @app.get("/v1/directory", response_class=PlainTextResponse)
+    @app.get("/v1/directory", response_class=JoseResponse)
     def signed_directory() -> Response:
+        """The directory this node holds, as the registry signed it (a compact JWS)."""
         with node.sessions() as session:
-            return PlainTextResponse(
-                directory_service.current_token(session), media_type=JOSE_MEDIA_TYPE
-            )
+            return JoseResponse(directory_service.current_token(session))
 
     @app.get("/v1/cases")
     def list_requests(who: AuthCaller, state: str | None = None) -> list[CaseView]:

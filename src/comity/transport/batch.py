@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from comity.kit.errors import ComityError
@@ -74,7 +75,34 @@ def accept_raw_batch(node: Node, raw: bytes) -> list[inbox.Outcome]:
     return inbox.accept_batch(node, envelopes, message_handlers())
 
 
-@router.post("/v1/envelopes/batch")
+class BatchBody(BaseModel):
+    envelopes: list[str] = Field(
+        min_length=1, max_length=inbox.MAX_BATCH, description="Compact JWE envelopes"
+    )
+
+
+class BatchResult(BaseModel):
+    status: int = Field(description="200, or the status this envelope alone would get")
+    receipt: str | None = Field(default=None, description="The signed delivered receipt")
+    error: str | None = None
+    message: str | None = None
+    details: dict[str, Any] | None = None
+
+
+class BatchAnswer(BaseModel):
+    results: list[BatchResult] = Field(description="One per envelope, in order")
+
+
+@router.post(
+    "/v1/envelopes/batch",
+    responses={200: {"model": BatchAnswer}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": BatchBody.model_json_schema()}},
+        }
+    },
+)
 async def receive_batch(request: Request) -> JSONResponse:
     node: Node = request.app.state.node
     # The edge (transport/edge.py) has already refused a body over `max_batch_bytes`, before

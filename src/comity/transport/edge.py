@@ -53,6 +53,17 @@ class JsonTooDeep(ComityError):
     code = "json_too_deep"
 
 
+class NulCharacter(ComityError):
+    code = "nul_character"
+
+
+def _has_nul(scope: Scope) -> bool:
+    """A NUL character in the address: no text column of PostgreSQL can hold one, and no
+    identifier or value the node knows contains one."""
+    query: bytes = scope.get("query_string", b"")
+    return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query
+
+
 def internal_error_body(code: str, correlation: str) -> dict[str, Any]:
     return {
         "error": code,
@@ -138,6 +149,11 @@ class Guard:
         if len(self.backlog):
             await run_in_threadpool(self.backlog.flush, self.node.sessions)
         path: str = scope.get("path", "")
+        if _has_nul(scope):
+            await self._refuse(
+                scope, receive, send, NulCharacter("the address holds a NUL character (%00)")
+            )
+            return
         if path.startswith("/v1/") and scope.get("method") in _BODY_METHODS:
             replayed = await self._bounded_body(scope, receive, send)
             if replayed is None:
@@ -197,6 +213,10 @@ class Guard:
             error = JsonTooDeep(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
             await self._refuse(scope, receive, send, error)
             return None
+        if not envelopes and b"\\u0000" in body:
+            nul = NulCharacter("a string of the JSON body holds a NUL character (\\u0000)")
+            await self._refuse(scope, receive, send, nul)
+            return None
         handed = False
 
         async def replay() -> Message:
@@ -216,6 +236,8 @@ class Guard:
     def _audit_refusal(self, scope: Scope, exc: ComityError) -> None:
         if scope["path"].startswith("/v1/envelopes"):
             tag, actor = "inbox:envelope:rejected", "unknown"
+        elif isinstance(exc, NulCharacter):
+            tag, actor = "http:request:refused", "unknown"
         else:
             tag, actor = "http:body:refused", "unknown"
         self.backlog.record(

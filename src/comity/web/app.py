@@ -112,6 +112,14 @@ def allowed_methods(scope: Scope) -> list[str]:
     return allowed
 
 
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+}
+
+
 def is_page(request: Request) -> bool:
     return not request.url.path.startswith("/v1/")
 
@@ -192,8 +200,16 @@ def mount(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers["allow"] = ", ".join(allowed_methods(request.scope))
             exc = StarletteHTTPException(405, exc.detail, headers)
-        if not is_page(request) or request.url.path.startswith("/static/"):
+        if request.url.path.startswith("/static/"):
             return await http_exception_handler(request, exc)
+        if not is_page(request):
+            # The API's one error envelope (`error`, `message`), as for every ComityError.
+            code = HTTP_ERROR_CODES.get(exc.status_code, "error")
+            return JSONResponse(
+                {"error": code, "message": str(exc.detail)},
+                status_code=exc.status_code,
+                headers={**(exc.headers or {}), **headers},
+            )
         code = {404: "not_found", 405: "not_found"}.get(exc.status_code, "error")
         error = ComityError("")
         error.status_code = exc.status_code  # type: ignore[misc]
