@@ -309,3 +309,83 @@ def test_api_answers_are_never_cached_and_no_answer_sends_a_referrer(
     assert api.headers["cache-control"] == "no-store"
     assert api.headers["referrer-policy"] == "no-referrer"
     assert page.headers["referrer-policy"] == "no-referrer"
+
+
+def test_an_import_error_never_shows_the_nodes_paths(world) -> None:
+    node = world.nodes["XA"]
+    (node.settings.effective_import_dir / "not-a-package").mkdir(parents=True)
+    with LiveServer(create_app(node)) as server, httpx.Client(base_url=server.url) as client:
+        handler = bearer(node, "central-authority-officer")
+        junk = client.post(
+            "/v1/evidence/packages/import", headers=handler, json={"folder": "not-a-package"}
+        )
+        outside = client.post(
+            "/v1/evidence/packages/import", headers=handler, json={"folder": "../.."}
+        )
+
+    assert junk.status_code == 422
+    assert "not-a-package" in junk.json()["message"]
+    assert outside.status_code == 403
+    for answer in (junk, outside):
+        assert str(node.settings.home) not in answer.text
+        assert "/tmp" not in answer.text
+
+
+# ------------------------------------------------------------------ the OpenAPI document
+
+
+def test_a_405_names_every_method_of_the_address(served: tuple[Node, LiveServer]) -> None:
+    _, server = served
+    with httpx.Client(base_url=server.url) as client:
+        cases = client.patch("/v1/cases")
+        login = client.patch("/login")
+        home = client.patch("/")
+
+    assert cases.status_code == login.status_code == home.status_code == 405
+    assert cases.headers["allow"] == "GET, POST"
+    assert cases.json()["error"] == "method_not_allowed"
+    assert login.headers["allow"] == "GET, POST"
+    assert home.headers["allow"] == "GET"
+
+
+def test_the_openapi_document_names_true_media_types_and_every_error(
+    served: tuple[Node, LiveServer],
+) -> None:
+    _, server = served
+    paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
+
+    assert list(paths["/v1/directory"]["get"]["responses"]["200"]["content"]) == [
+        "application/jose"
+    ]
+    assert list(paths["/v1/evidence/bundles/{case_id}"]["post"]["responses"]["200"]["content"]) == [
+        "application/zip"
+    ]
+    create = paths["/v1/cases"]["post"]["responses"]
+    for status in ("400", "401", "403", "404", "409", "413", "422", "500"):
+        schema = create[status]["content"]["application/json"]["schema"]
+        assert "#/components/schemas/ErrorBody" in json.dumps(schema), status
+    assert "401" not in paths["/v1/health"]["get"]["responses"]
+
+
+def test_a_number_is_not_taken_for_a_boolean(served: tuple[Node, LiveServer]) -> None:
+    node, server = served
+    response = httpx.put(
+        f"{server.url}/v1/duty/roster/olga",
+        headers=bearer(node, "administrator"),
+        json={"active": 0},
+    )
+
+    assert response.status_code == 422
+
+
+def test_a_nul_character_in_the_address_is_refused_not_a_crash(
+    served: tuple[Node, LiveServer],
+) -> None:
+    node, server = served
+    response = httpx.get(
+        f"{server.url}/v1/cases?state=open%00", headers=bearer(node, "duty-officer")
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "nul_character"
+    assert audited(node, "http:request:failed") == []

@@ -257,7 +257,8 @@ def import_package(request: Request, who: AuthCaller, body: ImportRequest) -> di
     if not folder.is_relative_to(root):
         # The API reads only from the node's import folder, never elsewhere on its disk.
         raise Forbidden(
-            f"packages are imported from the node's import folder ({root}) only", field="folder"
+            "packages are imported from the node's import folder only (a path relative to it)",
+            field="folder",
         )
     with transaction(node.sessions) as session:
         return package_view(service.import_package(session, node, folder, who.user, link=body.link))
