@@ -9,7 +9,7 @@ nesting depth before anything parses it. Refusals are 413 or 400 with a stable c
 Evidence chunks (`PUT .../chunks/{index}`) stream into pooled buffers and check their own
 size; the pages' forms are parsed by Starlette within its own limits.
 
-Unexpected errors. An exception nobody handled, or a `ComityError` whose status is 5xx,
+Unexpected errors. An exception nobody handled, or a `ComityError` whose status is 500,
 answers 500 with a stable code and a correlation id (never a traceback, a path or the
 exception's message), is logged as one JSON line on the `comity` logger and audited with the
 route template (`/v1/cases/{case_id}`, never the address or the body) through the audit
