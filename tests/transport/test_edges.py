@@ -248,6 +248,31 @@ def test_an_api_json_body_over_the_limit_is_refused_and_audited(
     assert entry["code"] == "body_too_large"
 
 
+def test_a_page_form_over_the_limit_is_refused_before_it_is_read(
+    served: tuple[Node, LiveServer],
+) -> None:
+    """Sign-in takes a form without authentication: its body is held to the same limit (the
+    form parser would otherwise keep a 100 MiB field whole)."""
+    node, server = served
+    head = (
+        "POST /login HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+        f"content-type: application/x-www-form-urlencoded\r\ncontent-length: {100 * MiB}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(head)
+        answer = b""
+        while not _complete(answer):
+            more = sock.recv(65536)
+            assert more, "the node closed the connection without an answer"
+            answer += more
+
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert b"text/html" in answer.partition(b"\r\n\r\n")[0]
+    [entry] = audited(node, "http:body:refused")
+    assert entry["route"] == "/login"
+    assert entry["code"] == "body_too_large"
+
+
 def test_json_nested_100000_deep_is_a_malformed_batch_audited(
     served: tuple[Node, LiveServer],
 ) -> None:

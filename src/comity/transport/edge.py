@@ -7,7 +7,8 @@ body is read; a body without one (chunked) is counted as it arrives and refused 
 passes the limit, so no more than the limit is ever held. A JSON body is then checked for its
 nesting depth before anything parses it. Refusals are 413 or 400 with a stable code, audited.
 Evidence chunks (`PUT .../chunks/{index}`) stream into pooled buffers and check their own
-size; the pages' forms are parsed by Starlette within its own limits.
+size; the pages' multipart forms (evidence upload) are streamed to disk by their page within
+`evidence_upload_max_bytes`; any other form of a page is held to `max_body_bytes` like JSON.
 
 Unexpected errors. An exception nobody handled, or a `ComityError` whose status is 500,
 answers 500 with a stable code and a correlation id (never a traceback, a path or the
@@ -84,9 +85,10 @@ def route_template(scope: Scope) -> str:
         return "(no route)"
     table: list[tuple[re.Pattern[str], str]] | None = getattr(app.state, "route_table", None)
     if table is None:
+        templates = [*app.openapi().get("paths", {}), *getattr(app.state, "page_routes", [])]
         table = [
             (re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(t)) + "$"), t)
-            for t in app.openapi().get("paths", {})
+            for t in templates
         ]
         app.state.route_table = table
     for pattern, template in table:
@@ -154,7 +156,9 @@ class Guard:
                 scope, receive, send, NulCharacter("the address holds a NUL character (%00)")
             )
             return
-        if path.startswith("/v1/") and scope.get("method") in _BODY_METHODS:
+        if scope.get("method") in _BODY_METHODS and (
+            path.startswith("/v1/") or not _multipart(scope)
+        ):
             replayed = await self._bounded_body(scope, receive, send)
             if replayed is None:
                 return
@@ -186,6 +190,7 @@ class Guard:
             return receive  # streamed into a pooled buffer; the route checks its size
         settings = self.node.settings
         envelopes = path in ("/v1/envelopes", "/v1/envelopes/batch")
+        json_body = path.startswith("/v1/") and not envelopes
         batch = path == "/v1/envelopes/batch"
         limit = settings.max_batch_bytes if batch else settings.max_body_bytes
         declared = _content_length(scope)
@@ -209,11 +214,11 @@ class Guard:
                 break
         body = b"".join(parts)
         del parts
-        if not envelopes and json_depth_exceeds(body, MAX_JSON_DEPTH):
+        if json_body and json_depth_exceeds(body, MAX_JSON_DEPTH):
             error = JsonTooDeep(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
             await self._refuse(scope, receive, send, error)
             return None
-        if not envelopes and b"\\u0000" in body:
+        if json_body and b"\\u0000" in body:
             nul = NulCharacter("a string of the JSON body holds a NUL character (\\u0000)")
             await self._refuse(scope, receive, send, nul)
             return None
@@ -231,7 +236,12 @@ class Guard:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, exc: ComityError) -> None:
         await run_in_threadpool(self._audit_refusal, scope, exc)
         # The rest of an oversized body is never read: the server closes the connection.
-        await JSONResponse(exc.to_dict(), status_code=exc.status_code)(scope, receive, send)
+        response: Response = JSONResponse(exc.to_dict(), status_code=exc.status_code)
+        if not scope["path"].startswith("/v1/"):
+            from comity.web.app import error_page
+
+            response = await run_in_threadpool(error_page, Request(scope), exc)
+        await response(scope, receive, send)
 
     def _audit_refusal(self, scope: Scope, exc: ComityError) -> None:
         if scope["path"].startswith("/v1/envelopes"):
@@ -250,6 +260,15 @@ class Guard:
             code=exc.code,
             reason=exc.message[:500],
         )
+
+
+def _multipart(scope: Scope) -> bool:
+    """A multipart form (the pages' evidence upload): streamed to disk by its page, within
+    `evidence_upload_max_bytes`. Any other form of a page is small and read here."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return bool(value.lower().startswith(b"multipart/"))
+    return False
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -172,11 +172,15 @@ def mount(app: FastAPI) -> None:
 
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
+    templates: list[str] = []
     for module_info in pkgutil.iter_modules(pages.__path__):
         module: Any = importlib.import_module(f"{pages.__name__}.{module_info.name}")
         router = getattr(module, "router", None)
         if router is not None:
             app.include_router(router)
+            templates.extend(getattr(r, "path", "") for r in router.routes)
+    # The pages' route templates, for audit entries about a request not yet routed.
+    app.state.page_routes = [t for t in templates if t]
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)
