@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from comity.cases.permissions import OFFICIALS, require_any
 from comity.duty import service
@@ -27,8 +27,8 @@ class RosterInput(BaseModel):
     timezone: str = "UTC"
     shift_start: str = "00:00"
     shift_end: str = "00:00"
-    rank: int = 100
-    active: bool = True
+    rank: StrictInt = 100
+    active: StrictBool = True
 
 
 class RosterView(RosterInput):

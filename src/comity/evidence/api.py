@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Header, Request
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
@@ -45,7 +45,7 @@ class ImportRequest(BaseModel):
     folder: str = Field(
         description="Package folder (from comity evidence seal), inside the node's import folder"
     )
-    link: bool = Field(
+    link: StrictBool = Field(
         default=False,
         description="Take the files into the store by hard link where the import folder is on"
         " the store's filesystem (no second copy; the files become read-only); else copy",
@@ -57,7 +57,7 @@ class SendRequest(BaseModel):
 
 
 class OpenRequest(BaseModel):
-    acknowledge_conditions: bool = False
+    acknowledge_conditions: StrictBool = False
     proceeding: str = ""
 
 
@@ -67,14 +67,14 @@ class ConsentAsk(BaseModel):
 
 
 class ConsentDecision(BaseModel):
-    granted: bool
+    granted: StrictBool
     conditions: str = ""
 
 
 class Disclosure(BaseModel):
     recipient: str = Field(min_length=1, max_length=200)
     proceeding: str = ""
-    exculpatory: bool = False
+    exculpatory: StrictBool = False
     notice: str = "prior"
     note: str = ""
 
@@ -257,7 +257,8 @@ def import_package(request: Request, who: AuthCaller, body: ImportRequest) -> di
     if not folder.is_relative_to(root):
         # The API reads only from the node's import folder, never elsewhere on its disk.
         raise Forbidden(
-            f"packages are imported from the node's import folder ({root}) only", field="folder"
+            "packages are imported from the node's import folder only (a path relative to it)",
+            field="folder",
         )
     with transaction(node.sessions) as session:
         return package_view(service.import_package(session, node, folder, who.user, link=body.link))
@@ -313,7 +314,16 @@ def open_package(
         return package_view(package, full=True)
 
 
-@router.get("/packages/{package_id}/files/{path:path}")
+@router.get(
+    "/packages/{package_id}/files/{path:path}",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file's bytes, decrypted and checked against the manifest",
+            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def read_file(request: Request, who: AuthCaller, package_id: str, path: str) -> StreamingResponse:
     require_any(who.roles, HANDLE_ROLES, "reading evidence")
     node = _node(request)
@@ -423,7 +433,16 @@ def use_reports(request: Request, who: AuthCaller, package_id: str) -> list[dict
         ]
 
 
-@router.post("/bundles/{case_id}")
+@router.post(
+    "/bundles/{case_id}",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The court bundle of the case, a zip archive",
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 def court_bundle(
     request: Request, who: AuthCaller, case_id: str, include_files: bool = False
 ) -> FileResponse:

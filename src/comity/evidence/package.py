@@ -162,7 +162,9 @@ def _move_in(
 def manifest_token(package: Path) -> str:
     path = package / MANIFEST_NAME
     if not path.is_file():
-        raise PackageMalformed(f"{package} holds no {MANIFEST_NAME}: it is not an evidence package")
+        raise PackageMalformed(
+            f"{package.name!r} holds no {MANIFEST_NAME}: it is not an evidence package"
+        )
     return path.read_text(encoding="ascii").strip()
 
 

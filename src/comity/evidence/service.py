@@ -322,7 +322,8 @@ def import_package(
     report = verify_package(folder, directory)
     if not report.ok:
         raise EvidenceError(
-            f"the package at {folder} does not verify: " + "; ".join(report.problems)
+            # The folder by its name: the node's own paths are never shown to a caller.
+            f"the package {folder.name!r} does not verify: " + "; ".join(report.problems)
         )
     token = manifest_token(folder)
     manifest = read_manifest_unverified(token)[1]

@@ -41,7 +41,13 @@ class NodeSettings(BaseSettings):
     key_passphrase: SecretStr | None = Field(
         default=None, description="Protects private keys at rest (environment only)"
     )
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: int = Field(
+        default=1_048_576, description="Largest envelope, and largest JSON body of the API"
+    )
+    max_batch_bytes: int = Field(
+        default=4 * 1_048_576,
+        description="Largest body of POST /v1/envelopes/batch; the worker's batches stay below it",
+    )
     blob_dir: Path | None = Field(
         default=None, description="Evidence blob store folder; default: blobs/ in home"
     )

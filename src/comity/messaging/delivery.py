@@ -247,8 +247,9 @@ def deliver_batch(
     except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
         results, response = None, None
         reason = f"transport: {type(exc).__name__}"
-    if response is not None and response.status_code == 404:
-        # A peer without the batch endpoint: deliver one by one.
+    if response is not None and response.status_code in (404, 413):
+        # A peer without the batch endpoint, or with a smaller limit for a batch's body:
+        # deliver one by one.
         return [deliver(node, client, lease, hooks) for lease in leases]
     if not isinstance(results, list) or len(results) != len(leases):
         if response is not None:

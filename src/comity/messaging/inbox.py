@@ -49,7 +49,8 @@ from comity.protocol.receipts import Evidence, Receipt
 
 log = logging.getLogger("comity.inbox")
 MessageHandler = Callable[[Session, Node, OpenedEnvelope], None]
-MAX_BATCH = 200
+#: Most envelopes in one POST /v1/envelopes/batch (a worker posts 25 at a time).
+MAX_BATCH = 100
 
 
 class UnprocessableEnvelope(ComityError):

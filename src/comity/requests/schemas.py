@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from comity.directory.document import Contact
 from comity.law import Finding, PartyProfile, Route
@@ -64,12 +64,12 @@ class NewDraft(BaseModel):
 
 
 class DraftEdit(BaseModel):
-    version: int = Field(ge=1, description="The version the edit is based on")
+    version: StrictInt = Field(ge=1, description="The version the edit is based on")
     document: dict[str, Any]
 
 
 class DraftVersion(BaseModel):
-    version: int = Field(ge=1, description="The version the officer read and approves")
+    version: StrictInt = Field(ge=1, description="The version the officer read and approves")
 
 
 class DraftView(BaseModel):

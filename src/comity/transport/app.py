@@ -3,7 +3,11 @@ directory, and the local JSON API for officers (bearer tokens with roles)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -11,10 +15,12 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from comity import __version__
 from comity.accounts import service as accounts
 from comity.audit import service as audit
+from comity.audit.backlog import AuditBacklog
 from comity.cases import permissions
 from comity.cases import service as cases
 from comity.cases.models import Case, CaseEvent
@@ -26,6 +32,12 @@ from comity.messaging.delivery import JOSE_MEDIA_TYPE
 from comity.messaging.models import PlainRow, ReceiptRecord
 from comity.nodes.runtime import Node
 from comity.protocol.acts import Act
+from comity.transport.edge import (
+    CORRELATION_HEADER,
+    Guard,
+    internal_error_body,
+    report_failure,
+)
 from comity.transport.wiring import message_handlers
 
 log = logging.getLogger("comity.http")
@@ -133,13 +145,43 @@ def current_caller(
 AuthCaller = Annotated[Caller, Depends(current_caller)]
 
 
+class JoseResponse(PlainTextResponse):
+    """A compact JOSE serialisation (JWS or JWE): documented and sent as application/jose."""
+
+    media_type = JOSE_MEDIA_TYPE
+
+
+#: How often the node writes audit entries kept while its database was failing.
+BACKLOG_TICK_SECONDS = 5.0
+
+
 def create_app(node: Node) -> FastAPI:
+    backlog = AuditBacklog()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async def tick() -> None:
+            while True:
+                await asyncio.sleep(BACKLOG_TICK_SECONDS)
+                if len(backlog):
+                    await run_in_threadpool(backlog.flush, node.sessions)
+
+        ticking = asyncio.create_task(tick())
+        try:
+            yield
+        finally:
+            ticking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticking
+
     app = FastAPI(
         title=f"comity node {node.participant_id}",
         version=__version__,
         description="Inbound envelopes, directory, and the officers' API of one comity node.",
+        lifespan=lifespan,
     )
     app.state.node = node
+    app.state.audit_backlog = backlog
     handlers = message_handlers()
     from comity.transport.audit_peers import router as audit_peers_router
     from comity.transport.batch import router as batch_router
@@ -166,47 +208,63 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(duty_router)
     app.include_router(notifications_router)
 
+    from comity.transport import openapi
     from comity.web import app as web
 
+    openapi.install(app)
+
+    # Added before the web's security headers, so that it runs inside them and its answers
+    # carry them too.
+    app.add_middleware(Guard, node=node, backlog=backlog)
     web.mount(app)
 
     @app.exception_handler(ComityError)
     async def comity_error(request: Request, exc: ComityError) -> Response:
+        if exc.status_code == 500:
+            # The node's own fault (its configuration, typically): traced like any
+            # unexpected error; its message may name paths, so it is logged, not answered.
+            if exc.code == "configuration":
+                log.error("configuration error while serving a request: %s", exc.message)
+            correlation = await run_in_threadpool(
+                report_failure, node, backlog, request.scope, exc.code, type(exc).__name__
+            )
+            if web.is_page(request):
+                return web.unexpected_page(request, correlation)
+            return JSONResponse(
+                internal_error_body(exc.code, correlation),
+                status_code=exc.status_code,
+                headers={CORRELATION_HEADER: correlation},
+            )
         if web.is_page(request):
-            from starlette.concurrency import run_in_threadpool
-
             return await run_in_threadpool(web.error_page, request, exc)
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
-
-    @app.exception_handler(Exception)
-    async def unexpected_error(request: Request, exc: Exception) -> Response:
-        log.error("unexpected %s while serving a request", type(exc).__name__)
-        if web.is_page(request):
-            return web.unexpected_page(request)
-        return JSONResponse({"error": "internal", "message": "internal error"}, status_code=500)
 
     @app.get("/v1/health")
     def health() -> dict[str, Any]:
         return {"participant": node.participant_id, "status": "ok", "version": __version__}
 
-    @app.post("/v1/envelopes", response_class=PlainTextResponse)
+    @app.post(
+        "/v1/envelopes",
+        response_class=JoseResponse,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {JOSE_MEDIA_TYPE: {"schema": {"type": "string"}}},
+            }
+        },
+    )
     async def receive_envelope(request: Request) -> Response:
-        raw = bytearray()
-        async for chunk in request.stream():
-            raw.extend(chunk)
-            if len(raw) > node.settings.max_body_bytes:
-                break
-        from starlette.concurrency import run_in_threadpool
+        """One envelope (a compact JWE); the answer is the signed `delivered` receipt."""
+        # The edge (transport/edge.py) has refused a body over `max_body_bytes` already.
+        raw = await request.body()
+        accepted = await run_in_threadpool(inbox.accept, node, raw, handlers)
+        return JoseResponse(accepted.receipt)
 
-        accepted = await run_in_threadpool(inbox.accept, node, bytes(raw), handlers)
-        return PlainTextResponse(accepted.receipt, media_type=JOSE_MEDIA_TYPE)
-
-    @app.get("/v1/directory", response_class=PlainTextResponse)
+    @app.get("/v1/directory", response_class=JoseResponse)
     def signed_directory() -> Response:
+        """The directory this node holds, as the registry signed it (a compact JWS)."""
         with node.sessions() as session:
-            return PlainTextResponse(
-                directory_service.current_token(session), media_type=JOSE_MEDIA_TYPE
-            )
+            return JoseResponse(directory_service.current_token(session))
 
     @app.get("/v1/cases")
     def list_requests(who: AuthCaller, state: str | None = None) -> list[CaseView]:
@@ -286,7 +344,6 @@ def create_app(node: Node) -> FastAPI:
         @app.post("/v1/bench/plain")
         async def plain_row(request: Request) -> Response:
             body = (await request.body()).decode()
-            from starlette.concurrency import run_in_threadpool
 
             def insert() -> None:
                 with transaction(node.sessions) as session:

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from comity.kit.errors import ComityError
@@ -26,11 +27,27 @@ class BatchTooLarge(ComityError):
     code = "batch_too_large"
 
 
+#: A batch body is one object holding one array; a few more are tolerated (other members).
+_MAX_CONTAINERS = 8
+#: Commas and pairs of quotes beyond one per envelope: the member names and a few others.
+_SLACK = 16
+
+
 def parse_batch(raw: bytes, node: Node) -> list[str]:
-    """The envelopes of a batch body `{"envelopes": [compact JWE, ...]}`."""
-    limit = node.settings.max_body_bytes * inbox.MAX_BATCH
+    """The envelopes of a batch body `{"envelopes": [compact JWE, ...]}`, parsed within a
+    bounded budget: the body is at most `max_batch_bytes` (the edge stops reading there), and
+    before any parsing its brackets, quotes and commas are counted, so that neither deep
+    nesting (the parser recurses once per level) nor a flood of tiny values (each a Python
+    object) gets to the parser. A compact JWE holds none of these characters."""
+    limit = node.settings.max_batch_bytes
     if len(raw) > limit:
         raise BatchTooLarge(f"batch of {len(raw)} bytes exceeds the limit of {limit}")
+    if raw.count(b"[") + raw.count(b"{") > _MAX_CONTAINERS:
+        raise MalformedEnvelope('batch body must be {"envelopes": [string, ...]}')
+    if raw.count(b",") > inbox.MAX_BATCH + _SLACK or raw.count(b'"') > 2 * (
+        inbox.MAX_BATCH + _SLACK
+    ):
+        raise BatchTooLarge(f"a batch holds 1 to {inbox.MAX_BATCH} envelopes")
     try:
         body = json.loads(raw)
     except ValueError:
@@ -58,14 +75,38 @@ def accept_raw_batch(node: Node, raw: bytes) -> list[inbox.Outcome]:
     return inbox.accept_batch(node, envelopes, message_handlers())
 
 
-@router.post("/v1/envelopes/batch")
+class BatchBody(BaseModel):
+    envelopes: list[str] = Field(
+        min_length=1, max_length=inbox.MAX_BATCH, description="Compact JWE envelopes"
+    )
+
+
+class BatchResult(BaseModel):
+    status: int = Field(description="200, or the status this envelope alone would get")
+    receipt: str | None = Field(default=None, description="The signed delivered receipt")
+    error: str | None = None
+    message: str | None = None
+    details: dict[str, Any] | None = None
+
+
+class BatchAnswer(BaseModel):
+    results: list[BatchResult] = Field(description="One per envelope, in order")
+
+
+@router.post(
+    "/v1/envelopes/batch",
+    responses={200: {"model": BatchAnswer}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": BatchBody.model_json_schema()}},
+        }
+    },
+)
 async def receive_batch(request: Request) -> JSONResponse:
     node: Node = request.app.state.node
-    limit = node.settings.max_body_bytes * inbox.MAX_BATCH
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw.extend(chunk)
-        if len(raw) > limit:
-            break  # parse_batch refuses it; the rest is never read into memory
-    outcomes = await run_in_threadpool(accept_raw_batch, node, bytes(raw))
+    # The edge (transport/edge.py) has already refused a body over `max_batch_bytes`, before
+    # reading it or as soon as it passed the limit.
+    raw = await request.body()
+    outcomes = await run_in_threadpool(accept_raw_batch, node, raw)
     return JSONResponse({"results": [outcome_json(o) for o in outcomes]})

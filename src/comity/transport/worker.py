@@ -28,19 +28,35 @@ log = logging.getLogger("comity.worker")
 
 #: Envelopes for one peer posted together (POST /v1/envelopes/batch).
 BATCH = 25
+#: Bytes of a batch body besides its envelopes: `{"envelopes":[` and `]}`.
+BATCH_OVERHEAD = 64
 
 
-def batches(leases: list[delivery.Lease], size: int) -> list[list[delivery.Lease]]:
-    """Group leases by the peer's endpoint, at most `size` per group. Leases never hold two
-    messages of one conversation, so each group can be applied by the peer in any order."""
+def batches(
+    leases: list[delivery.Lease], size: int, max_bytes: int | None = None
+) -> list[list[delivery.Lease]]:
+    """Group leases by the peer's endpoint, at most `size` per group and, when `max_bytes` is
+    given, at most that many bytes of envelopes per group (the peer refuses a larger batch
+    body; an envelope larger on its own goes alone). Leases never hold two messages of one
+    conversation, so each group can be applied by the peer in any order."""
     by_endpoint: dict[str, list[delivery.Lease]] = {}
     for lease in leases:
         by_endpoint.setdefault(lease.endpoint, []).append(lease)
-    return [
-        group[start : start + size]
-        for group in by_endpoint.values()
-        for start in range(0, len(group), size)
-    ]
+    budget = (max_bytes or 0) - BATCH_OVERHEAD
+    groups: list[list[delivery.Lease]] = []
+    for group in by_endpoint.values():
+        current: list[delivery.Lease] = []
+        used = 0
+        for lease in group:
+            cost = len(lease.envelope) + 3  # quotes and comma
+            if current and (len(current) >= size or (max_bytes and used + cost > budget)):
+                groups.append(current)
+                current, used = [], 0
+            current.append(lease)
+            used += cost
+        if current:
+            groups.append(current)
+    return groups
 
 
 class Worker:
@@ -73,7 +89,7 @@ class Worker:
         if leases:
             results = self.pool.map(
                 lambda batch: delivery.deliver_batch(self.node, self.client, batch, self.hooks),
-                batches(leases, BATCH),
+                batches(leases, BATCH, self.node.settings.max_batch_bytes),
             )
             done += sum(len(r) for r in results)
         done += timers.fire_due(self.node.sessions, self.timer_handlers, self.worker_id)

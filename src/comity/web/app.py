@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from comity.audit import service as audit
@@ -39,19 +40,21 @@ CONTENT_SECURITY_POLICY = (
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
+    (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
+NO_STORE: list[tuple[bytes, bytes]] = [(b"cache-control", b"no-store")]
 PAGE_HEADERS: list[tuple[bytes, bytes]] = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-    (b"cache-control", b"no-store"),
+    *NO_STORE,
 ]
 
 
 class SecurityHeaders:
     """Adds the security headers to every response; pages (not the API, not static files)
-    also get the content security policy and are never cached, as they show case data."""
+    also get the content security policy. Pages and API answers are never cached, as they
+    show case data."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -62,7 +65,9 @@ class SecurityHeaders:
             return
         path: str = scope.get("path", "")
         extra = SECURITY_HEADERS
-        if not path.startswith(("/v1/", "/static/")):
+        if path.startswith("/v1/"):
+            extra = SECURITY_HEADERS + NO_STORE
+        elif not path.startswith("/static/"):
             extra = SECURITY_HEADERS + PAGE_HEADERS
 
         started = False
@@ -77,10 +82,12 @@ class SecurityHeaders:
         try:
             await self.app(scope, receive, with_headers)
         except Exception as exc:
-            # Caught here, inside Starlette's outermost error middleware, so that the answer
-            # still carries these headers and nothing is re-raised to the server, whose
-            # traceback would print the exception's message (which may hold case data).
-            log.error("unexpected %s while serving %s", type(exc).__name__, path)
+            # The transport's guard (inside these headers) answers and audits every failure
+            # of a request; this is the last resort should the guard itself fail. Caught
+            # here, inside Starlette's outermost error middleware, so that nothing is
+            # re-raised to the server, whose traceback would print the exception's message
+            # (which may hold case data).
+            log.error("unexpected %s outside the request guard", type(exc).__name__)
             if started:
                 return
             response = _internal_error(scope, path)
@@ -91,6 +98,26 @@ def _internal_error(scope: Scope, path: str) -> Response:
     if path.startswith("/v1/"):
         return JSONResponse({"error": "internal", "message": "internal error"}, status_code=500)
     return unexpected_page(Request(scope))
+
+
+def allowed_methods(scope: Scope) -> list[str]:
+    """Every method some route answers at this request's address (for a 405's `Allow`)."""
+    app = scope.get("app")
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    allowed: list[str] = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        probe = {**scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
+
+
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+}
 
 
 def is_page(request: Request) -> bool:
@@ -124,7 +151,7 @@ def error_page(request: Request, exc: ComityError) -> Response:
     )
 
 
-def unexpected_page(request: Request) -> Response:
+def unexpected_page(request: Request, correlation: str = "") -> Response:
     try:
         return render(
             request,
@@ -134,6 +161,7 @@ def unexpected_page(request: Request) -> Response:
             error_code="internal",
             message="",
             field="",
+            correlation=correlation,
         )
     except Exception:
         return HTMLResponse("<h1>500</h1>", status_code=500)
@@ -144,11 +172,15 @@ def mount(app: FastAPI) -> None:
 
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
+    templates: list[str] = []
     for module_info in pkgutil.iter_modules(pages.__path__):
         module: Any = importlib.import_module(f"{pages.__name__}.{module_info.name}")
         router = getattr(module, "router", None)
         if router is not None:
             app.include_router(router)
+            templates.extend(getattr(r, "path", "") for r in router.routes)
+    # The pages' route templates, for audit entries about a request not yet routed.
+    app.state.page_routes = [t for t in templates if t]
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)
@@ -166,14 +198,29 @@ def mount(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        """Starlette's own 404 and 405 as a page for people, as JSON for the API."""
-        if not is_page(request) or request.url.path.startswith("/static/"):
+        """Starlette's own 404 and 405 as a page for people, as JSON for the API. A 405
+        names every method the address answers (Starlette names only the first route's)."""
+        headers: dict[str, str] = {}
+        if exc.status_code == 405:
+            headers["allow"] = ", ".join(allowed_methods(request.scope))
+            exc = StarletteHTTPException(405, exc.detail, headers)
+        if request.url.path.startswith("/static/"):
             return await http_exception_handler(request, exc)
+        if not is_page(request):
+            # The API's one error envelope (`error`, `message`), as for every ComityError.
+            code = HTTP_ERROR_CODES.get(exc.status_code, "error")
+            return JSONResponse(
+                {"error": code, "message": str(exc.detail)},
+                status_code=exc.status_code,
+                headers={**(exc.headers or {}), **headers},
+            )
         code = {404: "not_found", 405: "not_found"}.get(exc.status_code, "error")
         error = ComityError("")
         error.status_code = exc.status_code  # type: ignore[misc]
         error.code = code  # type: ignore[misc]
-        return await run_in_threadpool(error_page, request, error)
+        response = await run_in_threadpool(error_page, request, error)
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
