@@ -145,8 +145,12 @@ def test_an_unexpected_error_is_a_protected_page_and_its_message_is_not_logged(
         api = http.get("/v1/broken")
     assert page.status_code == 500
     assert_protected(page)
+    assert page.headers["x-correlation-id"] in page.text  # the reference an officer reports
     assert api.status_code == 500
-    assert api.json() == {"error": "internal", "message": "internal error"}
+    body = api.json()
+    assert body["error"] == "internal"
+    assert body["correlation_id"] == api.headers["x-correlation-id"]
+    assert "alice@example.org" not in api.text
     assert "alice@example.org" not in caplog.text
     assert "RuntimeError" in caplog.text
 
