@@ -22,11 +22,16 @@ from comity.directory.lookup import encryption_key, endpoint, participant, verif
 from comity.directory.models import DirectorySnapshot
 from comity.kit.clock import ensure_utc, utc_now
 from comity.kit.db import transaction
-from comity.kit.errors import ComityError
+from comity.kit.errors import ComityError, Unauthorized
 from comity.kit.jsonutil import sha256_hex
-from comity.protocol.envelope import SIGNING_ALG
-from comity.protocol.errors import BadSignature, MalformedEnvelope
-from comity.protocol.signed import read_unverified, sign_document, verify_document
+from comity.protocol.envelope import SIGNING_ALG, parse_time
+from comity.protocol.errors import BadSignature, MalformedEnvelope, RevokedKey, UnknownSenderKey
+from comity.protocol.signed import (
+    SignedDocument,
+    read_unverified,
+    sign_document,
+    verify_document,
+)
 
 DIRECTORY_TYP = "comity-directory+jws"
 
@@ -253,3 +258,29 @@ def history(session: Session) -> list[DirectorySnapshot]:
     return list(
         session.execute(select(DirectorySnapshot).order_by(DirectorySnapshot.version)).scalars()
     )
+
+
+def verify_signed_request(
+    session: Session, token: str, typ: str, max_age: timedelta, skew: timedelta, what: str
+) -> tuple[dict[str, Any], SignedDocument]:
+    """A short-lived request a participant of the current directory signed (a chunk of an
+    evidence transfer, a question to a peer): its protected header and verified document, or
+    `Unauthorized` (401) naming `what` when it is not a signed document, is dated more than
+    `max_age` ago or beyond `skew` ahead, or its signature does not verify by the directory's
+    key for that time. What it must cover is the caller's check."""
+    try:
+        header, unverified = read_unverified(token)
+        at = ensure_utc(parse_time(str(unverified["at"])))
+    except (MalformedEnvelope, KeyError, ValueError):
+        raise Unauthorized(f"the {what} is not a signed document") from None
+    now = utc_now()
+    if not now - max_age <= at <= now + skew:
+        raise Unauthorized(f"the {what} is too old or dated in the future")
+    directory = current(session)
+    try:
+        signed = verify_document(
+            token, typ, lambda who, kid: verification_key(directory, who, kid, at)
+        )
+    except (BadSignature, MalformedEnvelope, UnknownSenderKey, RevokedKey) as exc:
+        raise Unauthorized(f"{what} refused: {exc.message}") from None
+    return header, signed

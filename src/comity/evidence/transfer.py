@@ -32,13 +32,12 @@ from comity.evidence.chunks import TAG_SIZE, chunk_count
 from comity.evidence.errors import EvidenceError
 from comity.evidence.manifest import ByteProgress
 from comity.evidence.models import EvidenceTransfer
-from comity.kit.clock import ensure_utc, utc_now
+from comity.kit.clock import utc_now
 from comity.kit.errors import Unauthorized
 from comity.kit.jsonutil import sha256_hex
 from comity.nodes.runtime import Node
-from comity.protocol.envelope import format_time, parse_time
-from comity.protocol.errors import BadSignature, MalformedEnvelope, RevokedKey, UnknownSenderKey
-from comity.protocol.signed import read_unverified, sign_document, verify_document
+from comity.protocol.envelope import format_time
+from comity.protocol.signed import sign_document
 
 SIGNATURE_HEADER = "Comity-Evidence-Signature"
 CHUNK_TYP = "comity-evidence-chunk+jws"
@@ -89,27 +88,14 @@ def check_request(
         body_sha256 = sha256_hex(body)
     if not token:
         raise Unauthorized(f"send '{SIGNATURE_HEADER}': a JWS by the sending node")
-    try:
-        header, payload = read_unverified(token)
-        at = parse_time(str(payload["at"]))
-    except (MalformedEnvelope, KeyError, ValueError):
-        raise Unauthorized("the transfer signature is not a signed document") from None
-    now = utc_now()
-    if (
-        not now - MAX_REQUEST_AGE
-        <= ensure_utc(at)
-        <= now + timedelta(seconds=node.settings.clock_skew_seconds)
-    ):
-        raise Unauthorized("the transfer signature is too old or dated in the future")
-    directory = directory_service.current(session)
-    try:
-        signed = verify_document(
-            token,
-            CHUNK_TYP,
-            lambda who, kid: directory_service.verification_key(directory, who, kid, at),
-        )
-    except (BadSignature, MalformedEnvelope, UnknownSenderKey, RevokedKey) as exc:
-        raise Unauthorized(f"transfer signature refused: {exc.message}") from None
+    header, signed = directory_service.verify_signed_request(
+        session,
+        token,
+        CHUNK_TYP,
+        MAX_REQUEST_AGE,
+        timedelta(seconds=node.settings.clock_skew_seconds),
+        "transfer signature",
+    )
     expected = {
         "op": op,
         "transfer_id": transfer.id,

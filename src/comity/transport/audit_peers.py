@@ -35,13 +35,12 @@ from comity.audit import checkpoints
 from comity.audit.models import AuditCheckpoint
 from comity.directory import lookup
 from comity.directory import service as directory_service
-from comity.kit.clock import ensure_utc, utc_now
+from comity.kit.clock import utc_now
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError, Unauthorized
 from comity.nodes.runtime import Node
-from comity.protocol.envelope import format_time, parse_time
-from comity.protocol.errors import BadSignature, MalformedEnvelope, RevokedKey, UnknownSenderKey
-from comity.protocol.signed import read_unverified, sign_document, verify_document
+from comity.protocol.envelope import format_time
+from comity.protocol.signed import sign_document
 
 SIGNATURE_HEADER = "Comity-Node-Signature"
 REQUEST_TYP = "comity-node-request+jws"
@@ -72,24 +71,14 @@ def check_request(session: Session, node: Node, token: str | None, op: str) -> t
     this node, dated within a few minutes; 401 otherwise."""
     if not token:
         raise Unauthorized(f"send '{SIGNATURE_HEADER}': a JWS by the asking node")
-    try:
-        _, unverified = read_unverified(token)
-        at = ensure_utc(parse_time(str(unverified["at"])))
-    except (MalformedEnvelope, KeyError, ValueError):
-        raise Unauthorized("the node signature is not a signed document") from None
-    now = utc_now()
-    skew = timedelta(seconds=node.settings.clock_skew_seconds)
-    if not now - MAX_REQUEST_AGE <= at <= now + skew:
-        raise Unauthorized("the node signature is too old or dated in the future")
-    directory = directory_service.current(session)
-    try:
-        signed = verify_document(
-            token,
-            REQUEST_TYP,
-            lambda who, kid: directory_service.verification_key(directory, who, kid, at),
-        )
-    except (BadSignature, MalformedEnvelope, UnknownSenderKey, RevokedKey) as exc:
-        raise Unauthorized(f"node signature refused: {exc.message}") from None
+    _, signed = directory_service.verify_signed_request(
+        session,
+        token,
+        REQUEST_TYP,
+        MAX_REQUEST_AGE,
+        timedelta(seconds=node.settings.clock_skew_seconds),
+        "node signature",
+    )
     payload = signed.payload
     if (
         payload.get("op") != op
