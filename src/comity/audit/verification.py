@@ -74,32 +74,31 @@ def verify(
                 Finding(where, "stored count or head differ from what the checkpoint signs")
             )
         _check_against(payload, by_id, last_id, where, report)
-    for index, token in enumerate(peer_tokens or [], start=1):
-        where = f"peer-held checkpoint {index}"
+
+    def check_copy(token: str, where: str) -> dict[str, Any] | None:
+        """A copy of one of our checkpoints kept elsewhere (a peer's export or its answer):
+        signed by us, still in our table, and true of the chain."""
         payload = _verified_payload(token, lookup, participant, where, report)
         if payload is None:
-            continue
-        where = f"peer-held checkpoint {index} of {payload['at']}"
+            return None
+        where = f"{where} ({payload['count']} entries, {payload['at']})"
         if token not in own_tokens:
             report.findings.append(
                 Finding(where, "missing from this node's audit_checkpoints (deleted here)")
             )
         _check_against(payload, by_id, last_id, where, report)
+        return payload
+
+    for index, token in enumerate(peer_tokens or [], start=1):
+        check_copy(token, f"peer-held checkpoint {index}")
     heads: dict[int, dict[str, list[str]]] = {}
     for row in own:
         heads.setdefault(row.count, {}).setdefault(row.head_hash, []).append("this node")
     for holder, tokens in sorted((held_by or {}).items()):
         for token in tokens:
-            where = f"checkpoint held by {holder}"
-            payload = _verified_payload(token, lookup, participant, where, report)
+            payload = check_copy(token, f"checkpoint held by {holder}")
             if payload is None:
                 continue
-            where = f"checkpoint held by {holder} ({payload['count']} entries, {payload['at']})"
-            if token not in own_tokens:
-                report.findings.append(
-                    Finding(where, "missing from this node's audit_checkpoints (deleted here)")
-                )
-            _check_against(payload, by_id, last_id, where, report)
             heads.setdefault(int(payload["count"]), {}).setdefault(
                 str(payload["head_hash"]), []
             ).append(holder)
