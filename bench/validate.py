@@ -3,7 +3,7 @@
 Requests are made by mutating the examples in `examples/requests/` (the same scenario parties
 the law tests use, shared/design/scenarios.md): another requested party, another date (some
 before an instrument's entry into force), missing elements, another language, a field of the
-wrong type. Each is validated as `comity request check` does (`comity.requests.checking.check`:
+wrong type. Each is validated as `comity request check` does (`comity.law.checking.check`:
 type checks, then the law evaluator's `check_request`); requests the law refuses outright (an
 unknown party, an instrument not in force) count too, since answering them is validation.
 
@@ -39,7 +39,7 @@ import jsonschema
 from comity.directory.document import Directory, parse_directory
 from comity.kit.errors import ComityError
 from comity.law import check_request, get_law, request_schema
-from comity.requests.checking import HEADER_FIELDS, check
+from comity.law.checking import HEADER_FIELDS, check
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "requests"

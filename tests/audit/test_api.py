@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from comity.accounts import service as accounts_service
 from comity.audit.models import AuditEntry
 from comity.kit.db import transaction
-from comity.nodes import service as node_service
 from comity.nodes.runtime import Node
 from comity.transport.app import create_app
 from tests.support import LiveServer, make_node
@@ -33,7 +33,7 @@ def client(node: Node) -> Iterator[httpx.Client]:
 
 def bearer(node: Node, user: str, *roles: str) -> dict[str, str]:
     with transaction(node.sessions) as session:
-        secret = node_service.create_token(session, user, list(roles), "test")
+        secret = accounts_service.create_token(session, user, list(roles), "test")
     return {"Authorization": f"Bearer {secret}"}
 
 

@@ -9,8 +9,8 @@ import yaml
 from typer.testing import CliRunner
 
 from comity.audit.service import entries
-from comity.cli.common import node_for
 from comity.cli.main import app
+from comity.edges.cli import node_for
 
 runner = CliRunner()
 

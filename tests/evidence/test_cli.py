@@ -11,8 +11,8 @@ import yaml
 from joserfc.jwk import OKPKey
 from typer.testing import CliRunner
 
-from comity.cli import common
 from comity.directory.service import DIRECTORY_TYP
+from comity.edges import cli as common
 from comity.evidence.cli import app
 from comity.protocol.signed import sign_document
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from comity.accounts import service as accounts_service
 from comity.kit.db import transaction
-from comity.nodes import service as node_service
 from comity.nodes.runtime import Node
 from comity.requests.service import Officer
 from tests.law.conftest import scenario_directory_document
@@ -66,5 +66,5 @@ CENTRAL = Officer("cleo", frozenset({"central-authority-officer"}))
 
 def token(node: Node, user: str, *roles: str) -> dict[str, str]:
     with transaction(node.sessions) as session:
-        secret = node_service.create_token(session, user, list(roles), "test")
+        secret = accounts_service.create_token(session, user, list(roles), "test")
     return {"Authorization": f"Bearer {secret}"}

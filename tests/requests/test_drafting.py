@@ -13,16 +13,11 @@ from comity.cases.models import Case
 from comity.kit.db import transaction
 from comity.kit.errors import Forbidden
 from comity.law import UnknownKind, UnknownParty
+from comity.law.checking import BlockingFindings, MalformedRequest
 from comity.messaging.models import OutboxMessage
 from comity.nodes.runtime import Node
 from comity.requests import service
-from comity.requests.errors import (
-    BlockingFindings,
-    DraftNotEditable,
-    FourEyes,
-    MalformedRequest,
-    StaleDraft,
-)
+from comity.requests.errors import DraftNotEditable, FourEyes, StaleDraft
 from comity.requests.models import RequestDraft
 from tests.requests.conftest import AUTHORISER, CENTRAL, DRAFTER, example
 from tests.support import World

@@ -6,10 +6,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from comity.accounts import service as accounts_service
 from comity.audit.service import entries
 from comity.demo.run import preservation_request
 from comity.kit.db import transaction
-from comity.nodes import service as node_service
 from comity.transport.app import create_app
 from tests.support import LiveServer, World
 
@@ -23,7 +23,7 @@ def xa(world: World):
 
 def token(node, user: str, *roles: str) -> dict[str, str]:
     with transaction(node.sessions) as session:
-        secret = node_service.create_token(session, user, list(roles), actor="test")
+        secret = accounts_service.create_token(session, user, list(roles), actor="test")
     return {"authorization": f"Bearer {secret}"}
 
 

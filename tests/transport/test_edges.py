@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from comity.accounts import service as accounts_service
 from comity.audit.service import entries
 from comity.kit.db import make_engine, make_session_factory, transaction
 from comity.kit.jsonutil import json_depth_exceeds
 from comity.messaging.delivery import Lease
-from comity.nodes import service as node_service
 from comity.nodes.runtime import Node
 from comity.transport.app import create_app
 from comity.transport.worker import batches
@@ -43,7 +43,7 @@ def served(node: Node) -> Iterator[tuple[Node, LiveServer]]:
 
 def bearer(node: Node, *roles: str) -> dict[str, str]:
     with transaction(node.sessions) as session:
-        secret = node_service.create_token(session, "olga", list(roles), actor="test")
+        secret = accounts_service.create_token(session, "olga", list(roles), actor="test")
     return {"authorization": f"Bearer {secret}"}
 
 

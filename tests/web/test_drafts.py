@@ -21,11 +21,11 @@ from comity.law import (
     InstrumentNotInForce,
     UnknownParty,
     check_request,
+    checking,
     error_finding,
 )
 from comity.messaging.models import OutboxMessage
 from comity.nodes.runtime import Node
-from comity.requests import checking
 from comity.requests.models import RequestDraft
 from comity.web.core import TEMPLATES
 from comity.web.i18n import LANGUAGES, translations

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
 
 from comity.accounts import service
+from comity.edges.http import AuthCaller
 from comity.kit.db import transaction
 from comity.nodes.runtime import Node, passphrase_of
-from comity.transport.app import AuthCaller
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from comity.accounts import service
 from comity.accounts.roles import ROLES
-from comity.cli.common import HomeOption, friendly, node_for, print_json
+from comity.edges.cli import HomeOption, friendly, node_for, print_json
 from comity.kit.clock import ensure_utc, utc_now
 from comity.kit.db import transaction
 from comity.nodes.runtime import Node, passphrase_of

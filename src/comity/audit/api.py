@@ -11,9 +11,9 @@ from pydantic import BaseModel
 
 from comity.audit import service, verification
 from comity.cases.permissions import require_any
+from comity.edges.http import AuthCaller
 from comity.kit.db import transaction
 from comity.nodes.runtime import Node
-from comity.transport.app import AuthCaller
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 AUDITORS = frozenset({"auditor"})

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from comity.audit.models import AuditEntry
 from comity.kit.clock import utc_now
+from comity.kit.db import transaction
+from comity.kit.errors import ComityError
 from comity.kit.jsonutil import canonical_json, sha256_hex
 from comity.protocol.envelope import format_time
 
@@ -58,6 +60,20 @@ def record(session: Session, tag: str, actor: str, subject: str = "", **details:
     session.add(entry)
     session.info.setdefault(_ORDER, []).append(entry)
     return entry
+
+
+def record_refusal(
+    sessions: sessionmaker[Session],
+    tag: str,
+    actor: str,
+    subject: str,
+    exc: ComityError,
+    **details: Any,
+) -> None:
+    """Record a refusal in a transaction of its own (the refused action's rolled back): the
+    error's code and message, never the content that was refused."""
+    with transaction(sessions) as session:
+        record(session, tag, actor, subject, code=exc.code, reason=exc.message[:500], **details)
 
 
 @event.listens_for(Session, "before_flush")

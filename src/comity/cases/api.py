@@ -13,12 +13,12 @@ from comity.audit import service as audit
 from comity.cases import permissions, rules
 from comity.cases import service as cases
 from comity.cases.offers import parse_disclosure
+from comity.edges.http import AuthCaller
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.nodes.runtime import Node
 from comity.protocol.acts import Act
 from comity.timers import service as timers
-from comity.transport.app import AuthCaller
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
@@ -72,19 +72,6 @@ def workflow_view(request: Request, who: AuthCaller, case_id: str) -> WorkflowVi
         )
 
 
-def _refused(node: Node, who: Any, case_id: str, act: str, exc: ComityError) -> None:
-    with transaction(node.sessions) as session:
-        audit.record(
-            session,
-            "cases:act:refused",
-            who.user,
-            case_id,
-            act=act,
-            code=exc.code,
-            reason=exc.message[:500],
-        )
-
-
 @router.post("/{case_id}/disclosure")
 def disclose_traffic_data(
     request: Request, who: AuthCaller, case_id: str, disclosure: DisclosureRequest
@@ -108,7 +95,14 @@ def disclose_traffic_data(
                 disclosure=raw,
             )
     except ComityError as exc:
-        _refused(node, who, case_id, Act.EXECUTE_PARTIALLY.value, exc)
+        audit.record_refusal(
+            node.sessions,
+            "cases:act:refused",
+            who.user,
+            case_id,
+            exc,
+            act=Act.EXECUTE_PARTIALLY.value,
+        )
         raise
     return workflow_view(request, who, case_id)
 
@@ -124,6 +118,8 @@ def onward_transfer(request: Request, who: AuthCaller, case_id: str, to: str) ->
             rules.check_onward_transfer(case, to)
             audit.record(session, "cases:information:transferred", who.user, case.id, to=to)
     except ComityError as exc:
-        _refused(node, who, case_id, "onward-transfer", exc)
+        audit.record_refusal(
+            node.sessions, "cases:act:refused", who.user, case_id, exc, act="onward-transfer"
+        )
         raise
     return {"case_id": case_id, "to": to, "status": "allowed"}

@@ -195,8 +195,8 @@ def check_law_before_sending(session: Session, case: Case) -> None:
     approval. A request made through the drafts was checked at dispatch; one created directly
     (`POST /v1/cases`) is checked here, so no path sends what the law data forbids."""
     from comity.directory import service as directory_service
-    from comity.requests import checking
-    from comity.requests.errors import BlockingFindings
+    from comity.law import checking
+    from comity.law.checking import BlockingFindings
 
     document = dict(case.request)
     document.setdefault("kind", case.kind)

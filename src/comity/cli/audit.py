@@ -10,7 +10,7 @@ import typer
 
 from comity.audit import checkpoints as checkpoint_service
 from comity.audit import verification
-from comity.cli.common import HomeOption, friendly, node_for, print_json
+from comity.edges.cli import HomeOption, friendly, node_for, print_json
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 

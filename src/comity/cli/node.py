@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from comity.accounts import service as accounts_service
 from comity.accounts.cli import DaysOption
+from comity.accounts.roles import ROLES
 from comity.audit import service as audit
-from comity.cli.common import HomeOption, friendly, node_for, print_json, settings_for
+from comity.edges.cli import HomeOption, friendly, node_for, print_json, settings_for
 from comity.kit.db import transaction
 from comity.kit.errors import ConfigurationError
 from comity.messaging.models import InboxMessage, OutboxMessage, ReceiptRecord
@@ -83,7 +84,7 @@ def worker(home: Path | None = HomeOption) -> None:
 @friendly
 def token(
     user: str = typer.Option(..., help="Who the token is for"),
-    role: list[str] = typer.Option(..., "--role", help=f"One of {', '.join(service.ROLES)}"),
+    role: list[str] = typer.Option(..., "--role", help=f"One of {', '.join(ROLES)}"),
     days: int = DaysOption,
     home: Path | None = HomeOption,
 ) -> None:
@@ -94,7 +95,7 @@ def token(
         accounts_service.refusal_audited(node.sessions, actor, user, "token"),
         transaction(node.sessions) as session,
     ):
-        secret = service.create_token(session, user, role, actor=actor, days=days)
+        secret = accounts_service.create_token(session, user, role, actor=actor, days=days)
     typer.echo(secret)
 
 

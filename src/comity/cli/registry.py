@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import typer
 
-from comity.cli.common import HomeOption, friendly, node_for, print_json
 from comity.directory import service
+from comity.edges.cli import HomeOption, friendly, node_for, print_json
 from comity.kit.db import transaction
 from comity.kit.settings import read_config_file, write_config_file
 from comity.nodes.keys import public_jwk

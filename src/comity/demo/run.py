@@ -133,7 +133,7 @@ class Federation:
         node = self.open(participant)
         try:
             with transaction(node.sessions) as session:
-                secret = node_service.create_token(session, user, roles, actor="demo")
+                secret = accounts_service.create_token(session, user, roles, actor="demo")
         finally:
             node.close()
         self.nodes[participant].tokens[user] = secret

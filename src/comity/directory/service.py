@@ -184,10 +184,7 @@ def import_signed(
         with transaction(sessions) as session:
             return import_token(session, token, registry_key, source, actor)
     except DirectoryRefused as exc:
-        with transaction(sessions) as session:
-            audit.record(
-                session, "directory:import:refused", actor, source[:200], reason=exc.message
-            )
+        audit.record_refusal(sessions, "directory:import:refused", actor, source[:200], exc)
         raise
 
 

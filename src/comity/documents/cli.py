@@ -9,10 +9,10 @@ from typing import Any
 
 import typer
 
-from comity.cli.common import HomeOption, friendly, node_directory
 from comity.directory.document import Directory, parse_directory
 from comity.documents.errors import DocumentError
 from comity.documents.render import render_request
+from comity.edges.cli import HomeOption, friendly, node_directory
 from comity.kit.clock import utc_now
 
 app = typer.Typer(help="Draft requests and their formal documents.", no_args_is_help=True)

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt
 from comity.cases.permissions import OFFICIALS, require_any
 from comity.duty import service
 from comity.duty.models import DutyAssignment, RosterEntry
+from comity.edges.http import AuthCaller
 from comity.kit.db import transaction
 from comity.nodes.runtime import Node
-from comity.transport.app import AuthCaller
 
 router = APIRouter(prefix="/v1/duty", tags=["duty"])
 

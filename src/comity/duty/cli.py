@@ -9,9 +9,9 @@ from typing import Any
 import typer
 import yaml
 
-from comity.cli.common import HomeOption, friendly, node_for
 from comity.duty import service
 from comity.duty.service import InvalidRosterEntry
+from comity.edges.cli import HomeOption, friendly, node_for
 from comity.kit.db import transaction
 
 app = typer.Typer(help="The 24/7 duty desk: roster and assignments.", no_args_is_help=True)

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from comity.audit import service as audit
 from comity.cases.permissions import OFFICIALS, READ_ROLES, require_any
+from comity.edges.http import AuthCaller
 from comity.evidence import service, transfer
 from comity.evidence.buffers import RECEIVING
 from comity.evidence.chunks import MAX_CHUNK_SIZE, TAG_SIZE
@@ -29,7 +30,6 @@ from comity.kit.errors import ComityError, Forbidden
 from comity.kit.jsonutil import sha256_hex
 from comity.nodes.runtime import Node
 from comity.protocol.envelope import format_time
-from comity.transport.app import AuthCaller
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 

@@ -25,9 +25,9 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from comity.cli import common
 from comity.directory.document import Directory, DirectoryInvalid, parse_directory
 from comity.directory.service import verify_token
+from comity.edges import cli as common
 from comity.evidence.case_export import export_case
 from comity.evidence.manifest import Acquisition
 from comity.evidence.package import folder_size, load_manifest, seal_folder

@@ -1,5 +1,4 @@
-"""Key pairs of this node. (`ApiToken` lives in `comity.accounts.models`; it is re-exported
-here for older imports.)"""
+"""Key pairs of this node."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ from typing import Any
 from sqlalchemy import CheckConstraint, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from comity.accounts.models import ApiToken
 from comity.kit.clock import utc_now
 from comity.store.base import Base, status_check
 
@@ -30,6 +28,3 @@ class NodeKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     retired_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
-
-
-__all__ = ["ApiToken", "NodeKey"]

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from comity.accounts import service as accounts
-from comity.accounts.models import ApiToken
-from comity.accounts.roles import ROLES
 from comity.audit import service as audit
 from comity.kit.clock import utc_now
 from comity.kit.db import make_engine, make_session_factory, transaction
 from comity.kit.errors import ComityError
 from comity.kit.settings import CONFIG_FILE, NodeSettings, write_config_file
-from comity.nodes.keys import KeyUse, generate_key, new_salt, public_jwk, seal_private_key
+from comity.nodes.keys import (
+    KeyUse,
+    SealedPrivateKey,
+    generate_key,
+    new_salt,
+    open_private_key,
+    public_jwk,
+    seal_private_key,
+)
 from comity.nodes.models import NodeKey
 from comity.store.migrate import upgrade
-
-# Kept here for older imports; the roles and tokens live in `comity.accounts`.
-__all__ = ["ROLES", "create_token", "resolve_token"]
 
 
 class NodeExists(ComityError):
@@ -121,8 +122,6 @@ def export_keys(
     session: Session, passphrase: str, include_private: bool, actor: str
 ) -> dict[str, Any]:
     """A JWK set for the administrator's backup; private parts only when asked for."""
-    from comity.nodes.keys import SealedPrivateKey, open_private_key
-
     rows = list(session.execute(select(NodeKey).order_by(NodeKey.created_at)).scalars())
     keys = []
     for row in rows:
@@ -135,18 +134,3 @@ def export_keys(
         keys.append(jwk)
     audit.record(session, "node:keys:exported", actor, "", private=include_private, count=len(keys))
     return {"keys": keys}
-
-
-def create_token(
-    session: Session, user: str, roles: list[str], actor: str, days: int = accounts.TOKEN_DAYS
-) -> str:
-    """Issue an API token; the secret is returned once and only its hash is kept."""
-    return accounts.create_token(session, user, roles, actor, days)
-
-
-def resolve_token(session: Session, secret: str) -> ApiToken:
-    return accounts.resolve_token(session, secret)
-
-
-def home_of(path: str | Path) -> Path:
-    return Path(path).resolve()

@@ -7,11 +7,11 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from comity.edges.http import AuthCaller
 from comity.kit.db import transaction
 from comity.nodes.runtime import Node
 from comity.notifications import service
 from comity.notifications.models import Notification
-from comity.transport.app import AuthCaller
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 

@@ -13,12 +13,13 @@ from fastapi import APIRouter, Body, Request
 
 from comity.audit import service as audit
 from comity.cases.permissions import require_any
+from comity.edges.http import AuthCaller, Caller
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.law import request_schema
+from comity.law.checking import require_object
 from comity.nodes.runtime import Node
 from comity.requests import permissions, service
-from comity.requests.checking import require_object
 from comity.requests.schemas import (
     CheckView,
     DraftEdit,
@@ -27,7 +28,6 @@ from comity.requests.schemas import (
     NewDraft,
     ProfileView,
 )
-from comity.transport.app import AuthCaller, Caller
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
 
@@ -116,20 +116,6 @@ def edit_draft(request: Request, who: AuthCaller, draft_id: str, edit: DraftEdit
         return DraftView.of(draft, found)
 
 
-def _refused(node: Node, who: Caller, draft_id: str, action: str, exc: ComityError) -> None:
-    """Keep a trace of a refused approval or dispatch (the action's own transaction rolled
-    back); four-eyes violations in particular must be visible to the auditor."""
-    with transaction(node.sessions) as session:
-        audit.record(
-            session,
-            f"requests:draft:{action}-refused",
-            who.user,
-            draft_id,
-            code=exc.code,
-            reason=exc.message[:500],
-        )
-
-
 @router.post("/drafts/{draft_id}/approve")
 def approve(request: Request, who: AuthCaller, draft_id: str, body: DraftVersion) -> DraftView:
     """Approve the draft as read at `version` (four eyes: not by anyone who wrote it)."""
@@ -139,7 +125,9 @@ def approve(request: Request, who: AuthCaller, draft_id: str, body: DraftVersion
             draft, found = service.approve(session, draft_id, body.version, _officer(who))
             return DraftView.of(draft, found)
     except ComityError as exc:
-        _refused(node, who, draft_id, "approve", exc)
+        audit.record_refusal(
+            node.sessions, "requests:draft:approve-refused", who.user, draft_id, exc
+        )
         raise
 
 
@@ -160,5 +148,7 @@ def dispatch(request: Request, who: AuthCaller, draft_id: str) -> DraftView:
             draft = service.dispatch(session, node, draft_id, _officer(who))
             return DraftView.of(draft, [])
     except ComityError as exc:
-        _refused(node, who, draft_id, "dispatch", exc)
+        audit.record_refusal(
+            node.sessions, "requests:draft:dispatch-refused", who.user, draft_id, exc
+        )
         raise

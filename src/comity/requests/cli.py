@@ -16,14 +16,13 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from comity.cli.common import HomeOption, node_directory, print_json
 from comity.directory import service as directory_service
 from comity.directory.document import Directory, parse_directory
+from comity.edges.cli import HomeOption, node_directory, print_json
 from comity.kit.clock import utc_now
 from comity.kit.errors import ComityError
-from comity.law import party_profile, request_schema
-from comity.requests import checking
-from comity.requests.errors import MalformedRequest
+from comity.law import checking, party_profile, request_schema
+from comity.law.checking import MalformedRequest
 from comity.requests.schemas import ProfileView
 
 P = ParamSpec("P")

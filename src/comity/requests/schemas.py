@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StrictInt
 
 from comity.directory.document import Contact
 from comity.law import Finding, PartyProfile, Route
-from comity.requests.checking import Check
+from comity.law.checking import Check
 from comity.requests.models import RequestDraft
 
 

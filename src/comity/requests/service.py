@@ -20,20 +20,15 @@ from comity.cases.permissions import require_any
 from comity.directory import service as directory_service
 from comity.directory.document import Directory
 from comity.kit.clock import utc_now
-from comity.law import Finding, LawError, error_finding, party_profile, route
+from comity.law import Finding, LawError, checking, error_finding, party_profile, route
+from comity.law.checking import BlockingFindings, MalformedRequest
 from comity.law.loader import get_law
 from comity.law.parties import participant
 from comity.law.routing import kind_of
 from comity.nodes.runtime import Node
 from comity.protocol.acts import Act
-from comity.requests import checking, permissions, repository
-from comity.requests.errors import (
-    BlockingFindings,
-    DraftNotEditable,
-    FourEyes,
-    MalformedRequest,
-    StaleDraft,
-)
+from comity.requests import permissions, repository
+from comity.requests.errors import DraftNotEditable, FourEyes, StaleDraft
 from comity.requests.models import ALLOWED_STATUS_TRANSITIONS, DraftStatus, RequestDraft
 from comity.requests.schemas import ProfileView
 

@@ -1,6 +1,6 @@
 """All models, imported in one place for Alembic and schema checks."""
 
-from comity.accounts.models import User, UserSession
+from comity.accounts.models import ApiToken, User, UserSession
 from comity.audit.models import AuditCheckpoint, AuditEntry, ReceivedCheckpoint
 from comity.cases.models import Case, CaseEvent
 from comity.directory.models import DirectorySnapshot
@@ -15,7 +15,7 @@ from comity.evidence.models import (
     EvidenceUseReport,
 )
 from comity.messaging.models import InboxMessage, OutboxMessage, PlainRow, ReceiptRecord
-from comity.nodes.models import ApiToken, NodeKey
+from comity.nodes.models import NodeKey
 from comity.notifications.models import Notification
 from comity.requests.models import RequestDraft
 from comity.store.base import Base

@@ -9,24 +9,24 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from comity import __version__
-from comity.accounts import service as accounts
 from comity.audit import service as audit
 from comity.audit.backlog import AuditBacklog
 from comity.cases import permissions
 from comity.cases import service as cases
 from comity.cases.models import Case, CaseEvent
 from comity.directory import service as directory_service
+from comity.edges.http import AuthCaller, JoseResponse
 from comity.kit.db import transaction
-from comity.kit.errors import ComityError, Unauthorized
+from comity.kit.errors import ComityError
 from comity.messaging import inbox
 from comity.messaging.delivery import JOSE_MEDIA_TYPE
 from comity.messaging.models import PlainRow, ReceiptRecord
@@ -41,15 +41,6 @@ from comity.transport.edge import (
 from comity.transport.wiring import message_handlers
 
 log = logging.getLogger("comity.http")
-
-
-class Caller(BaseModel):
-    """Who is calling the officers' API: a user (session from `POST /v1/login`) or a system
-    (API token). Roles are checked by each endpoint."""
-
-    user: str
-    roles: set[str]
-    kind: str = Field(default="token", description="'session' or 'token'")
 
 
 class NewRequest(BaseModel):
@@ -127,28 +118,6 @@ class EventView(BaseModel):
             message_id=event.message_id,
             body=event.body,
         )
-
-
-def current_caller(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> Caller:
-    """Authenticate the bearer credential of an API call: a user's session (after password
-    and second factor) or a system's API token."""
-    node: Node = request.app.state.node
-    if not authorization or not authorization.startswith("Bearer "):
-        raise Unauthorized("send 'Authorization: Bearer <token>' (log in at POST /v1/login)")
-    with transaction(node.sessions) as session:
-        principal = accounts.authenticate(session, node.settings, authorization[7:].strip())
-    return Caller(user=principal.user, roles=set(principal.roles), kind=principal.kind)
-
-
-AuthCaller = Annotated[Caller, Depends(current_caller)]
-
-
-class JoseResponse(PlainTextResponse):
-    """A compact JOSE serialisation (JWS or JWE): documented and sent as application/jose."""
-
-    media_type = JOSE_MEDIA_TYPE
 
 
 #: How often the node writes audit entries kept while its database was failing.
@@ -327,16 +296,9 @@ def create_app(node: Node) -> FastAPI:
                 case = cases.perform(session, node, case_id, act.act, act.body, who.user)
                 return CaseView.of(case)
         except ComityError as exc:
-            with transaction(node.sessions) as session:
-                audit.record(
-                    session,
-                    "cases:act:refused",
-                    who.user,
-                    case_id,
-                    act=act.act.value,
-                    code=exc.code,
-                    reason=exc.message[:500],
-                )
+            audit.record_refusal(
+                node.sessions, "cases:act:refused", who.user, case_id, exc, act=act.act.value
+            )
             raise
 
     if node.settings.bench_endpoints:

@@ -753,20 +753,6 @@ def approval_page(request: Request, user: PageUser, draft_id: str) -> Response:
         return render(request, "drafts/approve.html", user, **context)
 
 
-def _refused(node: Node, user: WebUser, draft_id: str, action: str, exc: ComityError) -> None:
-    """Keep a trace of a refused approval, reopening or dispatch (the action's own
-    transaction rolled back): four-eyes refusals must be visible to the auditor."""
-    with transaction(node.sessions) as session:
-        audit.record(
-            session,
-            f"requests:draft:{action}-refused",
-            user.username,
-            draft_id,
-            code=exc.code,
-            reason=exc.message[:500],
-        )
-
-
 def _refusal_page(
     request: Request, node: Node, user: WebUser, draft_id: str, exc: ComityError
 ) -> Response:
@@ -795,7 +781,9 @@ def _act(request: Request, user: WebUser, draft_id: str, action: str, form: Form
             else:
                 case_id = service.dispatch(session, node, draft_id, officer).case_id
     except ComityError as exc:
-        _refused(node, user, draft_id, action, exc)
+        audit.record_refusal(
+            node.sessions, f"requests:draft:{action}-refused", user.username, draft_id, exc
+        )
         return _refusal_page(request, node, user, draft_id, exc)
     if case_id is not None:
         return RedirectResponse(f"/requests/{case_id}", status_code=303)

@@ -152,15 +152,13 @@ def acknowledge(request: Request, user: PageUser, form: CheckedForm) -> Response
         with transaction(node.sessions) as session:
             cases.perform(session, node, case_id, Act.ACKNOWLEDGE, {"note": note}, user.username)
     except ComityError as exc:
-        with transaction(node.sessions) as session:
-            audit.record(
-                session,
-                "cases:act:refused",
-                user.username,
-                case_id,
-                act=Act.ACKNOWLEDGE.value,
-                code=exc.code,
-                reason=exc.message[:500],
-            )
+        audit.record_refusal(
+            node.sessions,
+            "cases:act:refused",
+            user.username,
+            case_id,
+            exc,
+            act=Act.ACKNOWLEDGE.value,
+        )
         raise
     return RedirectResponse(f"/duty?{flash_query(user, 'acknowledged', case_id)}", status_code=303)

@@ -309,20 +309,6 @@ def body_rows(act: str, body: dict[str, Any] | None) -> list[tuple[FormField, An
     return rows
 
 
-def _refused(node: Any, user: str, case_id: str, act: str, exc: ComityError) -> None:
-    """Audit a refused act as the API does (no content: the code and the system's reason)."""
-    with transaction(node.sessions) as session:
-        audit.record(
-            session,
-            "cases:act:refused",
-            user,
-            case_id,
-            act=act,
-            code=exc.code,
-            reason=exc.message[:500],
-        )
-
-
 def _page(
     request: Request,
     user: Any,
@@ -409,7 +395,9 @@ def perform_act(request: Request, user: PageUser, form: CheckedForm, case_id: st
     try:
         permissions.require_act(set(user.roles), act)
     except Forbidden as exc:
-        _refused(node, user.username, case_id, act.value, exc)
+        audit.record_refusal(
+            node.sessions, "cases:act:refused", user.username, case_id, exc, act=act.value
+        )
         raise
     body, packages, errors = body_from_form(act, form)
     posted = {k: form.getlist(k) for k in form if k != "csrf"}
@@ -437,7 +425,9 @@ def perform_act(request: Request, user: PageUser, form: CheckedForm, case_id: st
                     )
                 evidence.offer(session, node, package_id, case.counterpart, user.username)
     except ComityError as exc:
-        _refused(node, user.username, case_id, act.value, exc)
+        audit.record_refusal(
+            node.sessions, "cases:act:refused", user.username, case_id, exc, act=act.value
+        )
         if exc.details.get("field") and exc.status_code in (400, 409, 422):
             # The law or the form refused a field: show the form again with the reason.
             return _page(

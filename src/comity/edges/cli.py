@@ -1,11 +1,14 @@
-"""Shared CLI plumbing: options, opening a node, printing errors without tracebacks."""
+"""Shared CLI plumbing: options, opening a node, the actor a command is audited as, printing
+errors without tracebacks. Every feature's `cli.py` uses it; `cli/main.py` assembles them."""
 
 from __future__ import annotations
 
 import functools
+import getpass
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -45,7 +48,28 @@ def settings_for(home: Path | None, **overrides: Any) -> NodeSettings:
 
 
 def node_for(home: Path | None) -> Node:
+    """Open the node at `home`; the caller closes it (prefer `opened`)."""
     return open_node(load_settings(home))
+
+
+@contextmanager
+def opened(home: Path | None) -> Iterator[Node]:
+    """The node at `home`, open for the length of the `with` block and closed after it."""
+    node = open_node(load_settings(home))
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+def actor() -> str:
+    """Who a command is audited as: `cli:` and the operating-system account that ran it (the
+    command line has no signed-in user; the account is what an auditor can trace)."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a container without /etc/passwd entry)
+        name = "unknown"
+    return f"cli:{name}"
 
 
 def print_json(value: Any) -> None:

@@ -11,8 +11,38 @@ from pathlib import Path
 from typing import Any
 
 from comity.directory.document import Directory
+from comity.kit.errors import ComityError
 from comity.law import Finding, check_request, get_law, request_schema
-from comity.requests.errors import MalformedRequest
+
+
+class MalformedRequest(ComityError):
+    """A request document that is not JSON, not an object, or has a field of the wrong type
+    where comity cannot check it (kind, parties, instrument, language)."""
+
+    status_code = 422
+    code = "malformed_request"
+
+
+class BlockingFindings(ComityError):
+    """The request cannot be approved or sent while a blocking finding remains."""
+
+    status_code = 422
+    code = "blocking_findings"
+
+    @classmethod
+    def of(cls, what: str, blocking: list[Finding]) -> BlockingFindings:
+        """The error for a request that cannot be `what` ("approved", "sent", …)."""
+        listed = "; ".join(
+            f"{f.element} ({f.citation})" if f.citation else f.element for f in blocking
+        )
+        return cls(
+            f"the request cannot be {what} while {len(blocking)} finding(s) block: {listed}",
+            findings=[
+                {"element": f.element, "citation": f.citation, "message": f.message}
+                for f in blocking
+            ],
+        )
+
 
 # Fields that say who writes to whom under what: comity cannot check anything without them,
 # so a wrong type is an error, not a finding.
