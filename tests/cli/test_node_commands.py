@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from comity.audit.service import entries
 from comity.cli.main import app
-from comity.edges.cli import node_for
+from comity.edges.cli import opened
 
 runner = CliRunner()
 
@@ -104,6 +104,8 @@ def test_private_key_backup_and_messages_export(tmp_path: Path) -> None:
 
 def test_key_rotation_from_the_command_line(tmp_path: Path, monkeypatch) -> None:
     xa = init(tmp_path, "XA", 18730)
+    # The operating-system account that ran the command (getpass reads LOGNAME first).
+    monkeypatch.setenv("LOGNAME", "olga")
     monkeypatch.setenv("USER", "olga")
     code, output = invoke("node", "keys", "rotate", "--use", "sig", "--home", str(xa))
     assert code == 0, output
@@ -112,12 +114,8 @@ def test_key_rotation_from_the_command_line(tmp_path: Path, monkeypatch) -> None
     assert len(signing) == 2
     assert "valid_until" in signing[0]
     assert "valid_until" not in signing[1]
-    node = node_for(xa)
-    try:
-        with node.sessions() as session:
-            assert [e.actor for e in entries(session, "node:keys:rotated")] == ["olga"]
-    finally:
-        node.close()
+    with opened(xa) as node, node.sessions() as session:
+        assert [e.actor for e in entries(session, "node:keys:rotated")] == ["cli:olga"]
 
 
 def test_node_without_passphrase_says_what_to_set(tmp_path: Path, monkeypatch) -> None:

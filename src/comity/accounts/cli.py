@@ -3,7 +3,6 @@ written to the audit log with the operating-system user who ran the command."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from comity.accounts import service
 from comity.accounts.roles import ROLES
-from comity.edges.cli import HomeOption, friendly, node_for, print_json
+from comity.edges.cli import HomeOption, actor, friendly, opened, print_json
 from comity.kit.clock import ensure_utc, utc_now
 from comity.kit.db import transaction
 from comity.nodes.runtime import Node, passphrase_of
@@ -29,10 +28,6 @@ DaysOption = typer.Option(
 PasswordStdin = typer.Option(
     False, "--password-stdin", help="Read the password from the first line of standard input"
 )
-
-
-def _actor() -> str:
-    return f"cli:{os.environ.get('USER', 'unknown')}"
 
 
 def _password(from_stdin: bool) -> str:
@@ -63,25 +58,22 @@ def add(
 ) -> None:
     """Create a user with a password and a TOTP second factor."""
     password = _password(password_stdin)
-    node = node_for(home)
-    try:
-        with (
-            service.refusal_audited(node.sessions, _actor(), username, "create"),
-            transaction(node.sessions) as session,
-        ):
-            user, enrolment = service.add_user(
-                session,
-                username,
-                name,
-                role,
-                password,
-                passphrase_of(node.settings),
-                _issuer(node),
-                _actor(),
-            )
-            typer.echo(f"user {user.username} created with roles {', '.join(user.roles)}")
-    finally:
-        node.close()
+    with (
+        opened(home) as node,
+        service.refusal_audited(node.sessions, actor(), username, "create"),
+        transaction(node.sessions) as session,
+    ):
+        user, enrolment = service.add_user(
+            session,
+            username,
+            name,
+            role,
+            password,
+            passphrase_of(node.settings),
+            _issuer(node),
+            actor(),
+        )
+        typer.echo(f"user {user.username} created with roles {', '.join(user.roles)}")
     _show_enrolment(enrolment)
 
 
@@ -94,12 +86,8 @@ def passwd(
 ) -> None:
     """Set a new password; the user's sessions end and a lockout is lifted."""
     password = _password(password_stdin)
-    node = node_for(home)
-    try:
-        with transaction(node.sessions) as session:
-            service.set_password(session, username, password, _actor())
-    finally:
-        node.close()
+    with opened(home) as node, transaction(node.sessions) as session:
+        service.set_password(session, username, password, actor())
     typer.echo(f"password of {username} changed")
 
 
@@ -107,14 +95,10 @@ def passwd(
 @friendly
 def totp_enroll(username: str = typer.Argument(...), home: Path | None = HomeOption) -> None:
     """Give the user a new TOTP secret (lost or new phone); the old one stops working."""
-    node = node_for(home)
-    try:
-        with transaction(node.sessions) as session:
-            enrolment = service.enroll_totp(
-                session, username, passphrase_of(node.settings), _issuer(node), _actor()
-            )
-    finally:
-        node.close()
+    with opened(home) as node, transaction(node.sessions) as session:
+        enrolment = service.enroll_totp(
+            session, username, passphrase_of(node.settings), _issuer(node), actor()
+        )
     _show_enrolment(enrolment)
 
 
@@ -126,27 +110,20 @@ def roles(
     home: Path | None = HomeOption,
 ) -> None:
     """Replace the user's roles (effective at their next call)."""
-    node = node_for(home)
-    try:
-        with (
-            service.refusal_audited(node.sessions, _actor(), username, "roles"),
-            transaction(node.sessions) as session,
-        ):
-            user = service.set_roles(session, username, role, _actor())
-            typer.echo(f"{username}: {', '.join(user.roles)}")
-    finally:
-        node.close()
+    with (
+        opened(home) as node,
+        service.refusal_audited(node.sessions, actor(), username, "roles"),
+        transaction(node.sessions) as session,
+    ):
+        user = service.set_roles(session, username, role, actor())
+        typer.echo(f"{username}: {', '.join(user.roles)}")
 
 
 def _change_user(
     home: Path | None, change: Callable[[Session, str, str], object], username: str
 ) -> None:
-    node = node_for(home)
-    try:
-        with transaction(node.sessions) as session:
-            change(session, username, _actor())
-    finally:
-        node.close()
+    with opened(home) as node, transaction(node.sessions) as session:
+        change(session, username, actor())
 
 
 @app.command("disable")
@@ -178,12 +155,8 @@ def unlock(username: str = typer.Argument(...), home: Path | None = HomeOption) 
 def check(home: Path | None = HomeOption) -> None:
     """List the users and API tokens whose roles must be held by different people (made
     before the separation of duties was enforced); exit 1 if there is any."""
-    node = node_for(home)
-    try:
-        with node.sessions() as session:
-            found = service.role_conflicts(session)
-    finally:
-        node.close()
+    with opened(home) as node, node.sessions() as session:
+        found = service.role_conflicts(session)
     for item in found:
         state = "" if item.active else " (disabled)"
         for conflict in item.conflicts:
@@ -201,23 +174,19 @@ def check(home: Path | None = HomeOption) -> None:
 @friendly
 def list_users(home: Path | None = HomeOption) -> None:
     """Users with their roles and state (never a secret)."""
-    node = node_for(home)
-    try:
-        with node.sessions() as session:
-            rows = [
-                {
-                    "username": u.username,
-                    "name": u.display_name,
-                    "roles": u.roles,
-                    "active": u.active,
-                    "second_factor": u.totp_ciphertext is not None,
-                    "locked_until": u.locked_until.isoformat() if u.locked_until else None,
-                    "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
-                }
-                for u in service.list_users(session)
-            ]
-    finally:
-        node.close()
+    with opened(home) as node, node.sessions() as session:
+        rows = [
+            {
+                "username": u.username,
+                "name": u.display_name,
+                "roles": u.roles,
+                "active": u.active,
+                "second_factor": u.totp_ciphertext is not None,
+                "locked_until": u.locked_until.isoformat() if u.locked_until else None,
+                "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
+            }
+            for u in service.list_users(session)
+        ]
     print_json(rows)
 
 
@@ -230,15 +199,12 @@ def token(
     home: Path | None = HomeOption,
 ) -> None:
     """Issue an API token for a system (printed once; only its hash is stored)."""
-    node = node_for(home)
-    try:
-        with (
-            service.refusal_audited(node.sessions, _actor(), user, "token"),
-            transaction(node.sessions) as session,
-        ):
-            secret = service.create_token(session, user, role, _actor(), days=days)
-    finally:
-        node.close()
+    with (
+        opened(home) as node,
+        service.refusal_audited(node.sessions, actor(), user, "token"),
+        transaction(node.sessions) as session,
+    ):
+        secret = service.create_token(session, user, role, actor(), days=days)
     typer.echo(secret)
 
 
@@ -246,23 +212,19 @@ def token(
 @friendly
 def tokens(home: Path | None = HomeOption) -> None:
     """API tokens by id (the first 12 characters of their hash), never the secret."""
-    node = node_for(home)
-    try:
-        with node.sessions() as session:
-            rows = [
-                {
-                    "id": t.token_sha256[:12],
-                    "user": t.user,
-                    "roles": t.roles.split(","),
-                    "created_at": t.created_at.isoformat(),
-                    "expires_at": ensure_utc(t.expires_at).isoformat(),
-                    "expired": ensure_utc(t.expires_at) <= utc_now(),
-                    "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
-                }
-                for t in service.list_tokens(session)
-            ]
-    finally:
-        node.close()
+    with opened(home) as node, node.sessions() as session:
+        rows = [
+            {
+                "id": t.token_sha256[:12],
+                "user": t.user,
+                "roles": t.roles.split(","),
+                "created_at": t.created_at.isoformat(),
+                "expires_at": ensure_utc(t.expires_at).isoformat(),
+                "expired": ensure_utc(t.expires_at) <= utc_now(),
+                "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+            }
+            for t in service.list_tokens(session)
+        ]
     print_json(rows)
 
 
@@ -273,10 +235,6 @@ def token_revoke(
     home: Path | None = HomeOption,
 ) -> None:
     """Revoke an API token."""
-    node = node_for(home)
-    try:
-        with transaction(node.sessions) as session:
-            row = service.revoke_token(session, token_id, _actor())
-            typer.echo(f"token {row.token_sha256[:12]} of {row.user} revoked")
-    finally:
-        node.close()
+    with opened(home) as node, transaction(node.sessions) as session:
+        row = service.revoke_token(session, token_id, actor())
+        typer.echo(f"token {row.token_sha256[:12]} of {row.user} revoked")

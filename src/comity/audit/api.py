@@ -1,25 +1,28 @@
 """The auditor's API: read the audit log and verify it. Only the `auditor` role; every read
-is itself audited, so the watchers are watched."""
+is itself audited, so the watchers are watched. And, for peer nodes, the checkpoints of
+theirs this node holds (`GET /v1/audit/checkpoints/held`, authenticated by the asking node's
+signature; see `audit/peers.py`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel, ConfigDict
 
-from comity.audit import service, verification
+from comity.audit import checkpoints, peers, service, verification
 from comity.cases.permissions import require_any
-from comity.edges.http import AuthCaller
+from comity.edges.http import AuthCaller, NodeDep
 from comity.kit.db import transaction
-from comity.nodes.runtime import Node
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 AUDITORS = frozenset({"auditor"})
 
 
 class EntryView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     at: datetime
     tag: str
@@ -37,14 +40,13 @@ class VerificationView(BaseModel):
     findings: list[str]
 
 
-def _node(request: Request) -> Node:
-    node: Node = request.app.state.node
-    return node
+class HeldView(BaseModel):
+    answer: str
 
 
 @router.get("")
 def read_log(
-    request: Request,
+    node: NodeDep,
     who: AuthCaller,
     tag: str = Query("", description="Only entries whose tag starts with this"),
     after: int = Query(0, ge=0, description="Only entries after this number"),
@@ -52,29 +54,16 @@ def read_log(
 ) -> list[EntryView]:
     """Entries in order, a page at a time (`after` = the last number of the previous page)."""
     require_any(who.roles, AUDITORS, "reading the audit log")
-    with transaction(_node(request).sessions) as session:
+    with transaction(node.sessions) as session:
         page = service.page(session, tag, after, limit)
         service.record(session, "audit:log:read", who.user, tag, after=after, count=len(page))
-        return [
-            EntryView(
-                id=e.id,
-                at=e.at,
-                tag=e.tag,
-                actor=e.actor,
-                subject=e.subject,
-                details=e.details,
-                prev_hash=e.prev_hash,
-                hash=e.hash,
-            )
-            for e in page
-        ]
+        return [EntryView.model_validate(e) for e in page]
 
 
 @router.get("/verify")
-def verify_log(request: Request, who: AuthCaller) -> VerificationView:
+def verify_log(node: NodeDep, who: AuthCaller) -> VerificationView:
     """What `comity audit verify` says, without a peer's checkpoint file."""
     require_any(who.roles, AUDITORS, "verifying the audit log")
-    node = _node(request)
     with transaction(node.sessions) as session:
         report = verification.verify(session, node.participant_id)
         service.record(session, "audit:log:verified", who.user, intact=report.intact)
@@ -84,3 +73,15 @@ def verify_log(request: Request, who: AuthCaller) -> VerificationView:
         checkpoints=report.checkpoints,
         findings=[str(f) for f in report.findings],
     )
+
+
+@router.get("/checkpoints/held")  # peers.HELD_PATH
+def checkpoints_held(
+    node: NodeDep,
+    signature: Annotated[str | None, Header(alias=peers.SIGNATURE_HEADER)] = None,
+) -> HeldView:
+    """For a peer node: the checkpoints it issued that this node holds, under this node's
+    signature. Authenticated by the asking node's signature; audited."""
+    with transaction(node.sessions) as session:
+        sender, nonce = peers.check_request(session, node, signature, peers.HELD_OP)
+        return HeldView(answer=checkpoints.held_answer(session, node, sender, nonce))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import yaml
 
 from comity.duty import service
 from comity.duty.service import InvalidRosterEntry
-from comity.edges.cli import HomeOption, friendly, node_for
+from comity.edges.cli import HomeOption, actor, friendly, opened
 from comity.kit.db import transaction
 
 app = typer.Typer(help="The 24/7 duty desk: roster and assignments.", no_args_is_help=True)
@@ -28,29 +27,29 @@ def roster(
     ),
 ) -> None:
     """Show the roster, or add and change entries from a YAML file first."""
-    node = node_for(home)
+    entries: Any = None
     if load is not None:
         try:
-            entries: Any = yaml.safe_load(load.read_text(encoding="utf-8"))
+            entries = yaml.safe_load(load.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise InvalidRosterEntry(f"{load}: cannot read the roster: {exc}") from exc
         if not isinstance(entries, list):
             raise InvalidRosterEntry(f"{load}: expected a list of roster entries")
-        with transaction(node.sessions) as session:
-            for number, entry in enumerate(entries, start=1):
-                if not isinstance(entry, dict) or not entry.get("user"):
-                    raise InvalidRosterEntry(f"{load}: entry {number} needs a 'user'")
-                unknown = set(entry) - {"user", *FIELDS}
-                if unknown:
-                    raise InvalidRosterEntry(
-                        f"{load}: entry {number}: unknown field(s) {sorted(unknown)}"
-                    )
-                values = {k: v for k, v in entry.items() if k != "user"}
-                service.put_entry(
-                    session, os.environ.get("USER", "administrator"), str(entry["user"]), **values
-                )
-    with node.sessions() as session:
-        rows = service.roster(session)
+    with opened(home) as node:
+        if load is not None:
+            with transaction(node.sessions) as session:
+                for number, entry in enumerate(entries, start=1):
+                    if not isinstance(entry, dict) or not entry.get("user"):
+                        raise InvalidRosterEntry(f"{load}: entry {number} needs a 'user'")
+                    unknown = set(entry) - {"user", *FIELDS}
+                    if unknown:
+                        raise InvalidRosterEntry(
+                            f"{load}: entry {number}: unknown field(s) {sorted(unknown)}"
+                        )
+                    values = {k: v for k, v in entry.items() if k != "user"}
+                    service.put_entry(session, actor(), str(entry["user"]), **values)
+        with node.sessions() as session:
+            rows = service.roster(session)
     if not rows:
         typer.echo("the roster is empty: urgent requests go straight to the central authority")
     for row in rows:
@@ -69,8 +68,7 @@ def assignments(
 ) -> None:
     """Who was given which urgent request, by when it must be acknowledged, and what became
     of it (acknowledged, escalated, handed off)."""
-    node = node_for(home)
-    with node.sessions() as session:
+    with opened(home) as node, node.sessions() as session:
         rows = service.assignments(session, case or None)
     for row in rows:
         typer.echo(

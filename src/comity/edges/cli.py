@@ -100,9 +100,5 @@ def node_directory(home: Path | None) -> tuple[Directory, str]:
             f" --directory FILE (e.g. --directory {EXAMPLE_DIRECTORY}, the scenario parties)"
             " or run it with --home NODE"
         )
-    node = open_node(settings)
-    try:
-        with node.sessions() as session:
-            return directory_service.current(session), node.participant_id
-    finally:
-        node.close()
+    with opened(home) as node, node.sessions() as session:
+        return directory_service.current(session), node.participant_id

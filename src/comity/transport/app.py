@@ -1,5 +1,7 @@
-"""The node's HTTP interface: the inbound envelope endpoint (authenticated by signature), the
-directory, and the local JSON API for officers (bearer tokens with roles)."""
+"""The node's HTTP application, assembled: the guard and the web's middleware, every feature's
+router (`<feature>/api.py`) and the web pages, the error answers, health, the inbound envelope
+endpoint (authenticated by the envelope's signature) and the bench endpoint. No feature's
+endpoints live here."""
 
 from __future__ import annotations
 
@@ -8,116 +10,42 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, Field
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from comity import __version__
-from comity.audit import service as audit
+from comity.accounts.api import router as accounts_router
+from comity.audit.api import router as audit_router
 from comity.audit.backlog import AuditBacklog
-from comity.cases import permissions
-from comity.cases import service as cases
-from comity.cases.models import Case, CaseEvent
-from comity.directory import service as directory_service
-from comity.edges.http import AuthCaller, JoseResponse
+from comity.cases.api import router as cases_router
+from comity.directory.api import router as directory_router
+from comity.duty.api import router as duty_router
+from comity.edges.http import JoseResponse
+from comity.evidence.api import router as evidence_router
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.messaging import inbox
 from comity.messaging.delivery import JOSE_MEDIA_TYPE
-from comity.messaging.models import PlainRow, ReceiptRecord
+from comity.messaging.models import PlainRow
 from comity.nodes.runtime import Node
-from comity.protocol.acts import Act
+from comity.notifications.api import router as notifications_router
+from comity.requests.api import router as requests_router
+from comity.transport import openapi
+from comity.transport.batch import router as batch_router
 from comity.transport.edge import (
     CORRELATION_HEADER,
     Guard,
+    PageErrors,
     internal_error_body,
     report_failure,
 )
 from comity.transport.wiring import message_handlers
+from comity.web import app as web
 
 log = logging.getLogger("comity.http")
-
-
-class NewRequest(BaseModel):
-    kind: str = Field(min_length=1, max_length=64)
-    to: str = Field(min_length=1, max_length=64, description="Requested party id")
-    instrument: str = ""
-    request: dict[str, Any]
-
-
-class ActRequest(BaseModel):
-    act: Act
-    body: dict[str, Any] = Field(default_factory=dict)
-
-
-class CaseView(BaseModel):
-    id: str
-    kind: str
-    side: str
-    our_party: str
-    counterpart: str
-    state: str
-    instrument: str
-    preserved_until: date | None
-    created_at: datetime
-    state_at: datetime
-    retrieved_at: datetime | None
-    allowed_acts: list[str]
-    request: dict[str, Any] | None = None
-
-    @classmethod
-    def of(cls, case: Case, with_content: bool = False) -> CaseView:
-        from comity.protocol.acts import Side
-        from comity.protocol.kinds import table_for
-
-        side = Side(case.side)
-        allowed = [t.act.value for t in table_for(case.kind).allowed(case.state) if t.by is side]
-        return cls(
-            id=case.id,
-            kind=case.kind,
-            side=case.side,
-            our_party=case.our_party,
-            counterpart=case.counterpart,
-            state=case.state,
-            instrument=case.instrument,
-            preserved_until=case.preserved_until,
-            created_at=case.created_at,
-            state_at=case.state_at,
-            retrieved_at=case.retrieved_at,
-            allowed_acts=[a for a in allowed if a != Act.DELIVER.value],
-            request=case.request if with_content else None,
-        )
-
-
-class EventView(BaseModel):
-    seq: int
-    act: str
-    by_side: str
-    actor: str
-    from_state: str
-    to_state: str
-    at: datetime
-    message_id: str
-    body: dict[str, Any]
-
-    @classmethod
-    def of(cls, event: CaseEvent) -> EventView:
-        return cls(
-            seq=event.seq,
-            act=event.act,
-            by_side=event.by_side,
-            actor=event.actor,
-            from_state=event.from_state,
-            to_state=event.to_state,
-            at=event.at,
-            message_id=event.message_id,
-            body=event.body,
-        )
 
 
 #: How often the node writes audit entries kept while its database was failing.
@@ -152,39 +80,28 @@ def create_app(node: Node) -> FastAPI:
     app.state.node = node
     app.state.audit_backlog = backlog
     handlers = message_handlers()
-    from comity.transport.audit_peers import router as audit_peers_router
-    from comity.transport.batch import router as batch_router
-
-    app.include_router(batch_router)
-    app.include_router(audit_peers_router)
-    # Imported here: the requests router depends on this module's AuthCaller.
-    from comity.accounts.api import router as accounts_router
-    from comity.requests.api import router as requests_router
-
-    app.include_router(accounts_router)
-    from comity.audit.api import router as audit_router
-
-    app.include_router(audit_router)
-    app.include_router(requests_router)
-    from comity.evidence.api import router as evidence_router
-
-    app.include_router(evidence_router)
-    from comity.cases.api import router as cases_router
-    from comity.duty.api import router as duty_router
-    from comity.notifications.api import router as notifications_router
-
-    app.include_router(cases_router)
-    app.include_router(duty_router)
-    app.include_router(notifications_router)
-
-    from comity.transport import openapi
-    from comity.web import app as web
-
+    for router in (
+        batch_router,
+        directory_router,
+        accounts_router,
+        audit_router,
+        requests_router,
+        evidence_router,
+        cases_router,
+        duty_router,
+        notifications_router,
+    ):
+        app.include_router(router)
     openapi.install(app)
 
     # Added before the web's security headers, so that it runs inside them and its answers
-    # carry them too.
-    app.add_middleware(Guard, node=node, backlog=backlog)
+    # carry them too. Its refusals and failures of a page are answered with the web's pages.
+    app.add_middleware(
+        Guard,
+        node=node,
+        backlog=backlog,
+        pages=PageErrors(error=web.error_page, unexpected=web.unexpected_page),
+    )
     web.mount(app)
 
     @app.exception_handler(ComityError)
@@ -228,78 +145,6 @@ def create_app(node: Node) -> FastAPI:
         raw = await request.body()
         accepted = await run_in_threadpool(inbox.accept, node, raw, handlers)
         return JoseResponse(accepted.receipt)
-
-    @app.get("/v1/directory", response_class=JoseResponse)
-    def signed_directory() -> Response:
-        """The directory this node holds, as the registry signed it (a compact JWS)."""
-        with node.sessions() as session:
-            return JoseResponse(directory_service.current_token(session))
-
-    @app.get("/v1/cases")
-    def list_requests(who: AuthCaller, state: str | None = None) -> list[CaseView]:
-        permissions.require_any(who.roles, permissions.READ_ROLES, "listing requests")
-        with transaction(node.sessions) as session:
-            found = cases.list_cases(session, state)
-            audit.record(session, "cases:request:listed", who.user, state=state, count=len(found))
-            return [CaseView.of(c) for c in found]
-
-    @app.post("/v1/cases", status_code=201)
-    def create_request(who: AuthCaller, new: NewRequest) -> CaseView:
-        permissions.require_any(who.roles, permissions.CREATE_ROLES, "drafting a request")
-        with transaction(node.sessions) as session:
-            case = cases.create_request(
-                session, node, new.kind, new.to, new.request, who.user, new.instrument
-            )
-            return CaseView.of(case, with_content=True)
-
-    @app.get("/v1/cases/{case_id}")
-    def open_request(who: AuthCaller, case_id: str) -> CaseView:
-        permissions.require_any(who.roles, permissions.READ_ROLES, "reading a request")
-        with transaction(node.sessions) as session:
-            return CaseView.of(cases.open_case(session, node, case_id, who.user), True)
-
-    @app.get("/v1/cases/{case_id}/events")
-    def request_events(who: AuthCaller, case_id: str) -> list[EventView]:
-        permissions.require_any(who.roles, permissions.READ_ROLES, "reading a request")
-        with transaction(node.sessions) as session:
-            cases.get_case(session, case_id)
-            audit.record(session, "cases:events:read", who.user, case_id)
-            return [EventView.of(e) for e in cases.events(session, case_id)]
-
-    @app.get("/v1/cases/{case_id}/receipts")
-    def request_receipts(who: AuthCaller, case_id: str) -> list[dict[str, Any]]:
-        permissions.require_any(who.roles, permissions.READ_ROLES, "reading receipts")
-        with transaction(node.sessions) as session:
-            cases.get_case(session, case_id)
-            audit.record(session, "cases:receipts:read", who.user, case_id)
-            rows = session.execute(
-                select(ReceiptRecord)
-                .where(ReceiptRecord.conversation_id == case_id)
-                .order_by(ReceiptRecord.id)
-            ).scalars()
-            return [
-                {
-                    "message_id": r.message_id,
-                    "evidence": r.evidence,
-                    "issuer": r.issuer,
-                    "at": r.at.isoformat(),
-                    "token": r.token,
-                }
-                for r in rows
-            ]
-
-    @app.post("/v1/cases/{case_id}/acts")
-    def perform_act(who: AuthCaller, case_id: str, act: ActRequest) -> CaseView:
-        permissions.require_act(who.roles, act.act)
-        try:
-            with transaction(node.sessions) as session:
-                case = cases.perform(session, node, case_id, act.act, act.body, who.user)
-                return CaseView.of(case)
-        except ComityError as exc:
-            audit.record_refusal(
-                node.sessions, "cases:act:refused", who.user, case_id, exc, act=act.act.value
-            )
-            raise
 
     if node.settings.bench_endpoints:
 

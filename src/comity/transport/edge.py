@@ -15,6 +15,9 @@ answers 500 with a stable code and a correlation id (never a traceback, a path o
 exception's message), is logged as one JSON line on the `comity` logger and audited with the
 route template (`/v1/cases/{case_id}`, never the address or the body) through the audit
 backlog, which keeps the entry until the database is back when the database is what failed.
+
+Pages. A refusal or failure of a page (an address outside `/v1/`) is answered with an HTML
+page; the guard does not know the web: `create_app` hands it the renderers (`PageErrors`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -136,13 +141,23 @@ def report_failure(
     return correlation
 
 
+@dataclass(frozen=True)
+class PageErrors:
+    """How the guard answers a page (not the API): `error` renders a refusal (blocks on the
+    database: called from a worker thread), `unexpected` a failure with its correlation id."""
+
+    error: Callable[[Request, ComityError], Response]
+    unexpected: Callable[[Request, str], Response]
+
+
 class Guard:
     """ASGI middleware, inside the security headers: see the module's doc."""
 
-    def __init__(self, app: ASGIApp, node: Node, backlog: AuditBacklog) -> None:
+    def __init__(self, app: ASGIApp, node: Node, backlog: AuditBacklog, pages: PageErrors) -> None:
         self.app = app
         self.node = node
         self.backlog = backlog
+        self.pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -180,7 +195,8 @@ class Guard:
             )
             if started:
                 return
-            await internal_error_response(scope, correlation)(scope, receive, send)
+            response = internal_error_response(scope, correlation, self.pages)
+            await response(scope, receive, send)
 
     async def _bounded_body(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         """Read the body within the route's limit and check its JSON depth; a receive that
@@ -238,9 +254,7 @@ class Guard:
         # The rest of an oversized body is never read: the server closes the connection.
         response: Response = JSONResponse(exc.to_dict(), status_code=exc.status_code)
         if not scope["path"].startswith("/v1/"):
-            from comity.web.app import error_page
-
-            response = await run_in_threadpool(error_page, Request(scope), exc)
+            response = await run_in_threadpool(self.pages.error, Request(scope), exc)
         await response(scope, receive, send)
 
     def _audit_refusal(self, scope: Scope, exc: ComityError) -> None:
@@ -295,12 +309,10 @@ def _too_large(path: str, size: int, limit: int, counted: bool = False) -> Comit
     return BodyTooLarge(message)
 
 
-def internal_error_response(scope: Scope, correlation: str) -> Response:
+def internal_error_response(scope: Scope, correlation: str, pages: PageErrors) -> Response:
     headers = {CORRELATION_HEADER: correlation}
     if scope.get("path", "").startswith("/v1/"):
         return JSONResponse(internal_error_body("internal", correlation), 500, headers)
-    from comity.web.app import unexpected_page
-
-    response = unexpected_page(Request(scope), correlation)
+    response = pages.unexpected(Request(scope), correlation)
     response.headers[CORRELATION_HEADER] = correlation
     return response

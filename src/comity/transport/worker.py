@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import httpx
 
 from comity.audit.checkpoints import CheckpointSchedule
-from comity.directory import service as directory_service
+from comity.directory.pull import pull_directory
 from comity.evidence import transfer as evidence_transfer
 from comity.kit.errors import ComityError
 from comity.messaging import delivery
@@ -152,14 +152,3 @@ class Worker:
         self.pool.shutdown(wait=True)
         self.transfers.shutdown(wait=False, cancel_futures=True)
         self.client.close()
-
-
-def pull_directory(node: Node, client: httpx.Client, url: str | None = None) -> bool:
-    """Fetch the registry's signed directory and import it if newer. Returns True if changed."""
-    source = (url or node.settings.registry_url).rstrip("/")
-    response = client.get(f"{source}/v1/directory", timeout=node.settings.delivery_timeout_seconds)
-    response.raise_for_status()
-    _, changed = directory_service.import_signed(
-        node.sessions, response.text.strip(), node.settings.registry_key, source
-    )
-    return changed

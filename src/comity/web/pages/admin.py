@@ -22,6 +22,7 @@ from comity.accounts.models import User
 from comity.accounts.roles import ROLES
 from comity.accounts.roles import conflicts as role_conflicts
 from comity.directory import service as directory_service
+from comity.directory.pull import pull_directory
 from comity.duty import service as duty
 from comity.duty.models import ROSTER_ROLES
 from comity.kit.clock import ensure_utc, utc_now
@@ -30,7 +31,6 @@ from comity.kit.errors import ComityError
 from comity.nodes import service as node_service
 from comity.nodes.models import NodeKey
 from comity.nodes.runtime import passphrase_of
-from comity.transport.worker import pull_directory
 from comity.web.core import (
     CheckedForm,
     PageUser,
@@ -478,7 +478,7 @@ def pull_now(request: Request, user: PageUser, form: CheckedForm) -> Response:
         )
     try:
         with httpx.Client() as client:
-            changed = pull_directory(node, client)
+            changed = pull_directory(node, client, actor=user.username)
     except ComityError as exc:
         return _directory_page(request, user, status_code=422, reason=exc.message)
     except httpx.HTTPError as exc:

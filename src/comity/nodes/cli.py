@@ -1,9 +1,9 @@
-"""`comity node ...`: create, run and administer a node."""
+"""`comity node ...`: create and administer a node. The commands that run one (`serve`,
+`worker`) start the whole HTTP application: they are added by the assembly, `cli/run.py`."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import typer
@@ -13,7 +13,7 @@ from comity.accounts import service as accounts_service
 from comity.accounts.cli import DaysOption
 from comity.accounts.roles import ROLES
 from comity.audit import service as audit
-from comity.edges.cli import HomeOption, friendly, node_for, print_json, settings_for
+from comity.edges.cli import HomeOption, actor, friendly, opened, print_json, settings_for
 from comity.kit.db import transaction
 from comity.kit.errors import ConfigurationError
 from comity.messaging.models import InboxMessage, OutboxMessage, ReceiptRecord
@@ -59,27 +59,6 @@ def init(
     typer.echo("next: 'comity node keys export --public' and send it to the registry")
 
 
-@app.command("serve")
-@friendly
-def serve(
-    home: Path | None = HomeOption,
-    worker: bool = typer.Option(True, help="Also run the delivery worker in this process"),
-) -> None:
-    """Run the node's HTTP server (and worker) until interrupted."""
-    from comity.transport.runner import serve as run
-
-    run(settings_for(home), with_worker=worker)
-
-
-@app.command("worker")
-@friendly
-def worker(home: Path | None = HomeOption) -> None:
-    """Run a delivery and timer worker only (several may share one PostgreSQL)."""
-    from comity.transport.runner import run_worker
-
-    run_worker(settings_for(home))
-
-
 @app.command("token")
 @friendly
 def token(
@@ -89,13 +68,13 @@ def token(
     home: Path | None = HomeOption,
 ) -> None:
     """Issue an API token (printed once; only its hash is stored)."""
-    node = node_for(home)
-    actor = os.environ.get("USER", "admin")
+    who = actor()
     with (
-        accounts_service.refusal_audited(node.sessions, actor, user, "token"),
+        opened(home) as node,
+        accounts_service.refusal_audited(node.sessions, who, user, "token"),
         transaction(node.sessions) as session,
     ):
-        secret = accounts_service.create_token(session, user, role, actor=actor, days=days)
+        secret = accounts_service.create_token(session, user, role, actor=who, days=days)
     typer.echo(secret)
 
 
@@ -108,15 +87,12 @@ def keys_export(
     out: Path | None = typer.Option(None, help="Write to this file (mode 600) instead of stdout"),
 ) -> None:
     """Export the node's keys as JWK (a backup for the administrator)."""
-    node = node_for(home)
-    with transaction(node.sessions) as session:
+    with opened(home) as node, transaction(node.sessions) as session:
         if public:
             data: object = {"id": node.participant_id, "keys": service.public_keys(session)}
-            audit.record(session, "node:keys:exported", "administrator", private=False)
+            audit.record(session, "node:keys:exported", actor(), private=False)
         else:
-            data = service.export_keys(
-                session, passphrase_of(node.settings), private, os.environ.get("USER", "admin")
-            )
+            data = service.export_keys(session, passphrase_of(node.settings), private, actor())
     if out:
         out.touch(mode=0o600)
         out.write_text(json.dumps(data, indent=2))
@@ -134,14 +110,13 @@ def keys_rotate(
     """Retire the current key and make a new one; publish the new key in the directory."""
     if use not in ("sig", "enc"):
         raise ConfigurationError("--use must be 'sig' or 'enc'")
-    node = node_for(home)
-    with transaction(node.sessions) as session:
+    with opened(home) as node, transaction(node.sessions) as session:
         new = service.rotate_key(
             session,
             node.participant_id,
             "sig" if use == "sig" else "enc",
             passphrase_of(node.settings),
-            os.environ.get("USER", "admin"),
+            actor(),
         )
     typer.echo(f"new {use} key {new.kid}; the old one is retired but still verifies old messages")
 
@@ -153,10 +128,9 @@ def messages_export(
     home: Path | None = HomeOption,
 ) -> None:
     """Export raw envelopes (sent and received) and receipts, unchanged, as proof."""
-    node = node_for(home)
     out.mkdir(parents=True, exist_ok=True)
     count = 0
-    with transaction(node.sessions) as session:
+    with opened(home) as node, transaction(node.sessions) as session:
         index = []
         for sent in session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars():
             name = f"sent-{sent.message_id}.jwe"
@@ -202,7 +176,5 @@ def messages_export(
             )
             count += 1
         (out / "index.json").write_text(json.dumps(index, indent=2))
-        audit.record(
-            session, "node:messages:exported", os.environ.get("USER", "admin"), files=count
-        )
+        audit.record(session, "node:messages:exported", actor(), files=count)
     typer.echo(f"{count} files written to {out} (index.json lists them)")

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import typer
 
 from comity.audit import checkpoints as checkpoint_service
+from comity.audit import peers as audit_peers
 from comity.audit import verification
-from comity.edges.cli import HomeOption, friendly, node_for, print_json
+from comity.edges.cli import HomeOption, actor, friendly, opened, print_json
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 
 app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
 checkpoints_app = typer.Typer(help="Signed checkpoints of the log, sent to peers.")
 app.add_typer(checkpoints_app, name="checkpoints")
-
-
-def _actor() -> str:
-    return f"cli:{os.environ.get('USER', 'unknown')}"
 
 
 @app.command("verify")
@@ -46,8 +42,6 @@ def verify(
     """Check every entry and link of the chain and the chain against every signed checkpoint
     (this node's own, a peer's exported file, and with --peers the copies the peers hold);
     exit 1 if anything was altered, deleted, cut off or forked."""
-    from comity.transport import audit_peers
-
     peer_tokens: list[str] = []
     for path in checkpoints:
         try:
@@ -55,8 +49,7 @@ def verify(
         except (OSError, ValueError) as exc:
             raise ComityError(f"cannot read checkpoint file {path}: {exc}") from None
         peer_tokens.extend(verification.read_export(data))
-    node = node_for(home)
-    try:
+    with opened(home) as node:
         asked = set(peer)
         if peers:
             with node.sessions() as session:
@@ -75,8 +68,6 @@ def verify(
                 held_by=copies.held_by if copies else None,
                 unanswered=copies.unanswered if copies else None,
             )
-    finally:
-        node.close()
     if copies:
         for holder, tokens in sorted(copies.held_by.items()):
             typer.echo(f"{holder} holds {len(tokens)} checkpoint(s) of this node")
@@ -97,15 +88,11 @@ def verify(
 def issue(home: Path | None = HomeOption) -> None:
     """Sign a checkpoint of the log now and queue it for the peers (the worker also does this
     every `audit_checkpoint_seconds`)."""
-    node = node_for(home)
-    try:
-        with transaction(node.sessions) as session:
-            row = checkpoint_service.issue(session, node)
-            sent = ", ".join(row.sent_to) or "no peer"
-            typer.echo(f"checkpoint {row.id}: {row.count} entries, head {row.head_hash[:16]}…")
-            typer.echo(f"queued for {sent}")
-    finally:
-        node.close()
+    with opened(home) as node, transaction(node.sessions) as session:
+        row = checkpoint_service.issue(session, node)
+        sent = ", ".join(row.sent_to) or "no peer"
+        typer.echo(f"checkpoint {row.id}: {row.count} entries, head {row.head_hash[:16]}…")
+        typer.echo(f"queued for {sent}")
 
 
 @checkpoints_app.command("export")
@@ -117,12 +104,8 @@ def export(
     out: Path | None = typer.Option(None, "--out", help="Write to this file (default: stdout)"),
 ) -> None:
     """Export checkpoints as JSON, for the issuing node's 'comity audit verify --checkpoints'."""
-    node = node_for(home)
-    try:
-        with transaction(node.sessions) as session:
-            data = checkpoint_service.export(session, node, issuer or None, own, _actor())
-    finally:
-        node.close()
+    with opened(home) as node, transaction(node.sessions) as session:
+        data = checkpoint_service.export(session, node, issuer or None, own, actor())
     if out is None:
         print_json(data)
     else:

@@ -1,21 +1,18 @@
-"""Asking peers which of our audit checkpoints they hold, and answering them.
+"""Asking peers which of our audit checkpoints they hold, and checking what they answer.
 
-    GET /v1/audit/checkpoints/held      (header Comity-Node-Signature)  -> {"answer": JWS}
-
-A node asks each peer for the checkpoints it received from that node, so `comity audit verify
---peers` can check the log against copies kept out of reach of whoever controls this node:
-entries cut off, checkpoints deleted here, two histories signed (fork).
+A node asks each peer for the checkpoints it received from that node (`GET
+/v1/audit/checkpoints/held`, answered in `audit/api.py`), so `comity audit verify --peers` can
+check the log against copies kept out of reach of whoever controls this node: entries cut off,
+checkpoints deleted here, two histories signed (fork).
 
 - The request carries `Comity-Node-Signature`: a compact JWS (`comity-node-request+jws`) by
   the asking node over {op, sender, recipient, nonce, at}. The holder checks it with the
-  sender's directory key and answers only with the checkpoints *the sender* issued.
+  sender's directory key (`check_request`) and answers only with the checkpoints *the sender*
+  issued.
 - The answer is a JWS by the holder (`comity-audit-checkpoints-held+jws`, see
   `audit.checkpoints.held_answer`) carrying the nonce: the asker checks it with the holder's
   directory key, so neither a man in the middle nor a replayed old answer can hide newer
   checkpoints. Each checkpoint inside is then verified against the asker's own key.
-
-This is an edge (it speaks HTTP and reads the directory), kept out of `audit/` so the audit
-feature does not import the transport.
 """
 
 from __future__ import annotations
@@ -23,11 +20,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated
 
 import httpx
-from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,7 +30,6 @@ from comity.audit.models import AuditCheckpoint
 from comity.directory import lookup
 from comity.directory import service as directory_service
 from comity.kit.clock import utc_now
-from comity.kit.db import transaction
 from comity.kit.errors import ComityError, Unauthorized
 from comity.nodes.runtime import Node
 from comity.protocol.envelope import format_time
@@ -47,12 +40,6 @@ REQUEST_TYP = "comity-node-request+jws"
 HELD_OP = "audit-checkpoints-held"
 HELD_PATH = "/v1/audit/checkpoints/held"
 MAX_REQUEST_AGE = timedelta(minutes=5)
-
-router = APIRouter(tags=["audit"])
-
-
-class HeldView(BaseModel):
-    answer: str
 
 
 def sign_request(node: Node, recipient: str, op: str, nonce: str) -> str:
@@ -88,19 +75,6 @@ def check_request(session: Session, node: Node, token: str | None, op: str) -> t
     ):
         raise Unauthorized("the node signature does not cover this request")
     return signed.issuer, str(payload["nonce"])
-
-
-@router.get(HELD_PATH)
-def checkpoints_held(
-    request: Request,
-    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
-) -> HeldView:
-    """For a peer node: the checkpoints it issued that this node holds, under this node's
-    signature. Authenticated by the asking node's signature; audited."""
-    node: Node = request.app.state.node
-    with transaction(node.sessions) as session:
-        sender, nonce = check_request(session, node, signature, HELD_OP)
-        return HeldView(answer=checkpoints.held_answer(session, node, sender, nonce))
 
 
 @dataclass

@@ -1,16 +1,17 @@
-"""`comity registry ...` and `comity directory ...`: publish, import, pull, show the directory."""
+"""`comity registry ...` (sign and publish the directory, on the registry node) and `comity
+directory ...` (import, pull and show it, on every node)."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import httpx
 import typer
 
 from comity.directory import service
-from comity.edges.cli import HomeOption, friendly, node_for, print_json
+from comity.directory.pull import pull_directory
+from comity.edges.cli import HomeOption, actor, friendly, opened, print_json, settings_for
 from comity.kit.db import transaction
 from comity.kit.settings import read_config_file, write_config_file
 from comity.nodes.keys import public_jwk
@@ -30,23 +31,22 @@ def publish(
     out: Path | None = typer.Option(None, help="Also write the signed directory to this file"),
 ) -> None:
     """Sign the directory as the next version; nodes pull it from this node's /v1/directory."""
-    node = node_for(home)
     raw = service.load_yaml(source)
-    with transaction(node.sessions) as session:
+    with opened(home) as node, transaction(node.sessions) as session:
         token = service.publish(
             session,
             raw,
             node.participant_id,
             node.keyring.signing_key(),
             valid_days,
-            actor=os.environ.get("USER", "administrator"),
+            actor=actor(),
         )
         version = service.latest_version(session)
+        signer = node.participant_id
     if out:
         out.write_text(token)
     typer.echo(
-        f"directory version {version} signed by {node.participant_id}"
-        + (f", written to {out}" if out else "")
+        f"directory version {version} signed by {signer}" + (f", written to {out}" if out else "")
     )
 
 
@@ -54,17 +54,17 @@ def publish(
 @friendly
 def registry_key(home: Path | None = HomeOption) -> None:
     """Print the registry's public signing key (JWK) for nodes to pin."""
-    node = node_for(home)
-    print_json(public_jwk(node.keyring.signing_key()))
+    with opened(home) as node:
+        print_json(public_jwk(node.keyring.signing_key()))
 
 
 def _pin(home: Path | None, registry_key: Path | None) -> None:
     if registry_key is None:
         return
-    node = node_for(home)
-    config = read_config_file(node.settings.home)
+    folder = settings_for(home).home
+    config = read_config_file(folder)
     config["registry_key"] = json.loads(registry_key.read_text())
-    write_config_file(node.settings.home, config)
+    write_config_file(folder, config)
 
 
 @directory_app.command("import")
@@ -76,14 +76,14 @@ def import_file(
 ) -> None:
     """Verify and import a signed directory; refuses unsigned, tampered, expired or older ones."""
     _pin(home, registry_key)
-    node = node_for(home)
-    directory, changed = service.import_signed(
-        node.sessions,
-        source.read_text().strip(),
-        node.settings.registry_key,
-        str(source),
-        actor=os.environ.get("USER", "administrator"),
-    )
+    with opened(home) as node:
+        directory, changed = service.import_signed(
+            node.sessions,
+            source.read_text().strip(),
+            node.settings.registry_key,
+            str(source),
+            actor=actor(),
+        )
     state = "imported" if changed else "already current"
     typer.echo(
         f"directory version {directory.version} {state} "
@@ -99,14 +99,12 @@ def pull(
     registry_key: Path | None = typer.Option(None, help="Pin this registry public JWK first"),
 ) -> None:
     """Fetch the directory from the registry and import it if newer."""
-    from comity.transport.worker import pull_directory
-
     _pin(home, registry_key)
-    node = node_for(home)
-    with httpx.Client() as client:
-        changed = pull_directory(node, client, url or None)
-    with node.sessions() as session:
-        version = service.latest_version(session)
+    with opened(home) as node:
+        with httpx.Client() as client:
+            changed = pull_directory(node, client, url or None, actor=actor())
+        with node.sessions() as session:
+            version = service.latest_version(session)
     typer.echo(f"directory version {version} {'imported' if changed else 'already current'}")
 
 
@@ -118,8 +116,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the whole document as JSON"),
 ) -> None:
     """Show the current directory: participants, roles, languages, instruments."""
-    node = node_for(home)
-    with node.sessions() as session:
+    with opened(home) as node, node.sessions() as session:
         directory = service.current(session, require_valid=False)
         versions = [s.version for s in service.history(session)]
     if as_json:
