@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, StrictBool, StrictInt
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from comity.cases.permissions import OFFICIALS, require_any
+from comity.cases.permissions import require_any
 from comity.duty import service
-from comity.duty.models import DutyAssignment, RosterEntry
-from comity.edges.http import AuthCaller
+from comity.duty.permissions import READ_ROLES, ROSTER_ADMINS
+from comity.edges.http import AuthCaller, NodeDep
 from comity.kit.db import transaction
-from comity.nodes.runtime import Node
 
 router = APIRouter(prefix="/v1/duty", tags=["duty"])
-
-ROSTER_ADMINS = frozenset({"administrator", "central-authority-officer"})
 
 
 class RosterInput(BaseModel):
@@ -32,24 +29,14 @@ class RosterInput(BaseModel):
 
 
 class RosterView(RosterInput):
-    user: str
+    model_config = ConfigDict(from_attributes=True)
 
-    @classmethod
-    def of(cls, entry: RosterEntry) -> RosterView:
-        return cls(
-            user=entry.user,
-            name=entry.name,
-            email=entry.email,
-            role=entry.role,
-            timezone=entry.timezone,
-            shift_start=entry.shift_start,
-            shift_end=entry.shift_end,
-            rank=entry.rank,
-            active=entry.active,
-        )
+    user: str
 
 
 class AssignmentView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     case_id: str
     user: str
@@ -60,44 +47,27 @@ class AssignmentView(BaseModel):
     acknowledged_at: datetime | None
     acknowledged_by: str | None
 
-    @classmethod
-    def of(cls, a: DutyAssignment) -> AssignmentView:
-        return cls(
-            id=a.id,
-            case_id=a.case_id,
-            user=a.user,
-            level=a.level,
-            status=a.status,
-            assigned_at=a.assigned_at,
-            ack_due_at=a.ack_due_at,
-            acknowledged_at=a.acknowledged_at,
-            acknowledged_by=a.acknowledged_by,
-        )
-
-
-def _node(request: Request) -> Node:
-    node: Node = request.app.state.node
-    return node
-
 
 @router.get("/roster")
-def get_roster(request: Request, who: AuthCaller) -> list[RosterView]:
-    require_any(who.roles, OFFICIALS | ROSTER_ADMINS, "reading the duty roster")
-    with _node(request).sessions() as session:
-        return [RosterView.of(e) for e in service.roster(session)]
+def get_roster(node: NodeDep, who: AuthCaller) -> list[RosterView]:
+    require_any(who.roles, READ_ROLES, "reading the duty roster")
+    with node.sessions() as session:
+        return [RosterView.model_validate(e) for e in service.roster(session)]
 
 
 @router.put("/roster/{user}")
-def put_roster(request: Request, who: AuthCaller, user: str, entry: RosterInput) -> RosterView:
+def put_roster(node: NodeDep, who: AuthCaller, user: str, entry: RosterInput) -> RosterView:
     require_any(who.roles, ROSTER_ADMINS, "changing the duty roster")
-    with transaction(_node(request).sessions) as session:
-        return RosterView.of(service.put_entry(session, who.user, user, **entry.model_dump()))
+    with transaction(node.sessions) as session:
+        return RosterView.model_validate(
+            service.put_entry(session, who.user, user, **entry.model_dump())
+        )
 
 
 @router.get("/assignments")
 def get_assignments(
-    request: Request, who: AuthCaller, case_id: str | None = None
+    node: NodeDep, who: AuthCaller, case_id: str | None = None
 ) -> list[AssignmentView]:
-    require_any(who.roles, OFFICIALS | ROSTER_ADMINS, "reading duty assignments")
-    with _node(request).sessions() as session:
-        return [AssignmentView.of(a) for a in service.assignments(session, case_id)]
+    require_any(who.roles, READ_ROLES, "reading duty assignments")
+    with node.sessions() as session:
+        return [AssignmentView.model_validate(a) for a in service.assignments(session, case_id)]

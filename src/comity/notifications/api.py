@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
 
-from comity.edges.http import AuthCaller
+from comity.edges.http import AuthCaller, NodeDep
 from comity.kit.db import transaction
-from comity.nodes.runtime import Node
 from comity.notifications import service
-from comity.notifications.models import Notification
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
 
 class NotificationView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     audience: str
     topic: str
@@ -26,37 +26,19 @@ class NotificationView(BaseModel):
     read_at: datetime | None
     email_status: str
 
-    @classmethod
-    def of(cls, note: Notification) -> NotificationView:
-        return cls(
-            id=note.id,
-            audience=note.audience,
-            topic=note.topic,
-            case_id=note.case_id,
-            text=note.text,
-            created_at=note.created_at,
-            read_at=note.read_at,
-            email_status=note.email_status,
-        )
-
-
-def _node(request: Request) -> Node:
-    node: Node = request.app.state.node
-    return node
-
 
 @router.get("")
 def list_notifications(
-    request: Request, who: AuthCaller, unread: bool = False
+    node: NodeDep, who: AuthCaller, unread: bool = False
 ) -> list[NotificationView]:
     """Notifications addressed to the caller or to one of the caller's roles, newest first."""
-    with _node(request).sessions() as session:
-        return [
-            NotificationView.of(n) for n in service.for_caller(session, who.user, who.roles, unread)
-        ]
+    with node.sessions() as session:
+        found = service.for_caller(session, who.user, who.roles, unread)
+        return [NotificationView.model_validate(n) for n in found]
 
 
 @router.post("/{notification_id}/read")
-def read(request: Request, who: AuthCaller, notification_id: int) -> NotificationView:
-    with transaction(_node(request).sessions) as session:
-        return NotificationView.of(service.mark_read(session, notification_id, who.user, who.roles))
+def read(node: NodeDep, who: AuthCaller, notification_id: int) -> NotificationView:
+    with transaction(node.sessions) as session:
+        note = service.mark_read(session, notification_id, who.user, who.roles)
+        return NotificationView.model_validate(note)

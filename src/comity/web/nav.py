@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from comity.cases.permissions import READ_ROLES as CASE_READERS
+from comity.duty.permissions import READ_ROLES as DESK_READERS
+from comity.requests.permissions import READ_ROLES as DRAFT_READERS
+from comity.stats.permissions import READ_ROLES as STATS_READERS
 from comity.web.i18n import N_
 
 
@@ -16,19 +20,13 @@ class Item:
 
 
 def items() -> list[Item]:
-    # Imported here: page modules import the web core, which renders this menu.
-    from comity.cases.permissions import READ_ROLES as CASE_READERS
-    from comity.requests.permissions import READ_ROLES as DRAFT_READERS
-    from comity.web.pages.duty import READ_ROLES as DESK_READERS
-    from comity.web.pages.stats import STATS_ROLES
-
     return [
         Item("/inbox", N_("Inbox"), frozenset(CASE_READERS)),
         Item("/drafts", N_("Drafts"), frozenset(DRAFT_READERS)),
-        Item("/duty", N_("24/7 desk"), frozenset(DESK_READERS)),
+        Item("/duty", N_("24/7 desk"), DESK_READERS),
         Item("/evidence", N_("Evidence"), frozenset(CASE_READERS)),
         Item("/directory", N_("Directory"), None),
-        Item("/stats", N_("Statistics"), frozenset(STATS_ROLES)),
+        Item("/stats", N_("Statistics"), STATS_READERS),
         Item("/admin", N_("Administration"), frozenset({"administrator"})),
     ]
 

@@ -18,8 +18,8 @@ from comity.cases import permissions
 from comity.cases import service as cases
 from comity.documents.messages import KIND_TITLES
 from comity.duty import service as duty
-from comity.duty.api import ROSTER_ADMINS
 from comity.duty.models import DutyAssignment, RosterEntry
+from comity.duty.permissions import READ_ROLES
 from comity.kit.clock import utc_now
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
@@ -40,7 +40,6 @@ from comity.web.labels import ROSTER_ROLE_LABELS
 
 router = APIRouter(include_in_schema=False)
 
-READ_ROLES = permissions.OFFICIALS | ROSTER_ADMINS
 RECENT = 30
 
 ASSIGNMENT_LABELS = {

@@ -18,12 +18,12 @@ from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.law import get_law
 from comity.stats import service as stats
+from comity.stats.permissions import READ_ROLES
 from comity.web.core import PageUser, WebUser, node_of, render, require_roles
 from comity.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 
-STATS_ROLES = ("auditor", "administrator", "central-authority-officer", "authorising-officer")
 DEFAULT_DAYS = 90
 
 DIRECTIONS = {"incoming": N_("Incoming"), "outgoing": N_("Outgoing")}
@@ -95,7 +95,7 @@ def period(start: str, end: str) -> tuple[date, date]:
 
 
 def _figures(request: Request, user: WebUser, start: str, end: str) -> stats.Statistics:
-    require_roles(user, STATS_ROLES, "statistics")
+    require_roles(user, READ_ROLES, "statistics")
     first, last = period(start, end)
     node = node_of(request)
     with transaction(node.sessions) as session:
