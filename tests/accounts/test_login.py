@@ -213,10 +213,8 @@ def test_weak_passwords_and_unknown_roles_are_refused(node: Node) -> None:
 
 
 def test_api_tokens_keep_working_for_systems(node: Node, client: httpx.Client) -> None:
-    from comity.nodes import service as node_service
-
     with transaction(node.sessions) as session:
-        secret = node_service.create_token(session, "case-system", ["drafter"], "test")
+        secret = service.create_token(session, "case-system", ["drafter"], "test")
     me = client.get("/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()
     assert me == {"user": "case-system", "roles": ["drafter"], "kind": "token"}
 
