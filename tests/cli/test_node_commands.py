@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 from comity.audit.service import entries
 from comity.cli.main import app
 from comity.edges.cli import opened
+from comity.transport.app import create_app
+from tests.support import LiveServer
 
 runner = CliRunner()
 
@@ -63,6 +65,33 @@ def test_node_init_publish_import_and_show(tmp_path: Path) -> None:
     code, output = invoke("directory", "show", "--home", str(xa))
     assert "Xanadu" in output
     assert "en,fr" in output
+
+
+def test_directory_pulled_from_the_registry_over_http_is_audited_as_the_command_user(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("LOGNAME", "olga")
+    registry = init(tmp_path, "REGISTRY", 18705)
+    key_file = tmp_path / "registry-key.json"
+    key_file.write_text(invoke("registry", "key", "--home", str(registry))[1])
+    xa = init(tmp_path, "XA", 18706, "--registry-key", str(key_file))
+    source = tmp_path / "directory.yaml"
+    source.write_text(
+        yaml.safe_dump({"participants": [{"id": "XA", "name": "Xanadu", "type": "state"}]})
+    )
+    code, output = invoke("registry", "publish", str(source), "--home", str(registry))
+    assert code == 0, output
+    with opened(registry) as node, LiveServer(create_app(node)) as live:
+        code, output = invoke("directory", "pull", "--url", live.url, "--home", str(xa))
+        assert code == 0, output
+        assert "directory version 1 imported" in output
+        code, output = invoke("directory", "pull", "--url", live.url, "--home", str(xa))
+        assert "directory version 1 already current" in output
+        with node.sessions() as session:
+            published = entries(session, "registry:directory:published")
+            assert [e.actor for e in published] == ["cli:olga"]
+    with opened(xa) as node, node.sessions() as session:
+        assert [e.actor for e in entries(session, "directory:import:accepted")] == ["cli:olga"]
 
 
 def test_tampered_directory_file_gives_one_clear_line_and_exit_2(tmp_path: Path) -> None:

@@ -172,6 +172,8 @@ def test_unknown_pages_and_wrong_methods_answer_with_a_page(browser: Browser) ->
         (("auditor",), "/stats"),
         (("administrator",), "/admin"),
         (("drafter",), "/inbox"),
+        (("central-authority-officer",), "/inbox"),
+        (("authorising-officer",), "/inbox"),
     ],
 )
 def test_each_user_lands_on_a_page_their_roles_open(

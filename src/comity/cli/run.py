@@ -11,7 +11,6 @@ from pathlib import Path
 import typer
 
 from comity.edges.cli import HomeOption, friendly, settings_for
-from comity.transport import runner
 
 
 @friendly
@@ -20,10 +19,16 @@ def serve(
     worker: bool = typer.Option(True, help="Also run the delivery worker in this process"),
 ) -> None:
     """Run the node's HTTP server (and worker) until interrupted."""
+    # Imported when a node is run, not by every command: the whole application takes seconds
+    # to import. (No circle is hidden: the import graph counts this import.)
+    from comity.transport import runner
+
     runner.serve(settings_for(home), with_worker=worker)
 
 
 @friendly
 def worker(home: Path | None = HomeOption) -> None:
     """Run a delivery and timer worker only (several may share one PostgreSQL)."""
+    from comity.transport import runner
+
     runner.run_worker(settings_for(home))
