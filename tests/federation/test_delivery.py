@@ -10,7 +10,7 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
-from comity.audit.checkpoints import conversation_id as checkpoint_conversation
+from comity.audit.checkpoint import conversation_id as checkpoint_conversation
 from comity.audit.models import AuditEntry
 from comity.cases.models import Case
 from comity.demo.run import Federation, Officer, preservation_request, wait_until

@@ -14,6 +14,7 @@ from comity.cases.permissions import require_any
 from comity.edges.http import AuthCaller
 from comity.kit.db import transaction
 from comity.nodes.runtime import Node
+from comity.witnesses import service as witnesses
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 AUDITORS = frozenset({"auditor"})
@@ -76,7 +77,7 @@ def verify_log(request: Request, who: AuthCaller) -> VerificationView:
     require_any(who.roles, AUDITORS, "verifying the audit log")
     node = _node(request)
     with transaction(node.sessions) as session:
-        report = verification.verify(session, node.participant_id)
+        report = verification.verify(session, node.participant_id, witnesses.key_for(session))
         service.record(session, "audit:log:verified", who.user, intact=report.intact)
     return VerificationView(
         intact=report.intact,

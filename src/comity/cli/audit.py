@@ -8,11 +8,11 @@ from pathlib import Path
 
 import typer
 
-from comity.audit import checkpoints as checkpoint_service
 from comity.audit import verification
 from comity.edges.cli import HomeOption, friendly, node_for, print_json
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
+from comity.witnesses import service as witnesses
 
 app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
 checkpoints_app = typer.Typer(help="Signed checkpoints of the log, sent to peers.")
@@ -71,6 +71,7 @@ def verify(
             report = verification.verify(
                 session,
                 node.participant_id,
+                witnesses.key_for(session),
                 peer_tokens,
                 held_by=copies.held_by if copies else None,
                 unanswered=copies.unanswered if copies else None,
@@ -100,7 +101,7 @@ def issue(home: Path | None = HomeOption) -> None:
     node = node_for(home)
     try:
         with transaction(node.sessions) as session:
-            row = checkpoint_service.issue(session, node)
+            row = witnesses.issue(session, node)
             sent = ", ".join(row.sent_to) or "no peer"
             typer.echo(f"checkpoint {row.id}: {row.count} entries, head {row.head_hash[:16]}…")
             typer.echo(f"queued for {sent}")
@@ -120,7 +121,7 @@ def export(
     node = node_for(home)
     try:
         with transaction(node.sessions) as session:
-            data = checkpoint_service.export(session, node, issuer or None, own, _actor())
+            data = witnesses.export(session, node, issuer or None, own, _actor())
     finally:
         node.close()
     if out is None:

@@ -25,7 +25,6 @@ import yaml
 from sqlalchemy import select
 
 from comity.accounts import service as accounts_service
-from comity.audit import checkpoints as audit_checkpoints
 from comity.audit.models import ReceivedCheckpoint
 from comity.demo.accounts import (
     API_TOKENS,
@@ -50,6 +49,7 @@ from comity.nodes import service as node_service
 from comity.nodes.keys import public_jwk
 from comity.nodes.runtime import open_node, passphrase_of
 from comity.protocol.signed import read_unverified
+from comity.witnesses import service as witnesses
 
 REQUESTS = Path(__file__).with_name("requests")
 STATES = ("XA", "XB", "XC", "PB", "XD", "PD")
@@ -593,7 +593,7 @@ def exchange_checkpoints(fed: Federation, say: Callable[[str], None]) -> None:
         node = fed.open(participant)
         try:
             with transaction(node.sessions) as session:
-                row = audit_checkpoints.issue(session, node)
+                row = witnesses.issue(session, node)
                 expected.extend((participant, peer, row.count) for peer in row.sent_to)
         finally:
             node.close()

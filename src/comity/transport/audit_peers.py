@@ -10,7 +10,7 @@ entries cut off, checkpoints deleted here, two histories signed (fork).
   the asking node over {op, sender, recipient, nonce, at}. The holder checks it with the
   sender's directory key and answers only with the checkpoints *the sender* issued.
 - The answer is a JWS by the holder (`comity-audit-checkpoints-held+jws`, see
-  `audit.checkpoints.held_answer`) carrying the nonce: the asker checks it with the holder's
+  `witnesses.service.held_answer`) carrying the nonce: the asker checks it with the holder's
   directory key, so neither a man in the middle nor a replayed old answer can hide newer
   checkpoints. Each checkpoint inside is then verified against the asker's own key.
 
@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from comity.audit import checkpoints
+from comity.audit import checkpoint
 from comity.audit.models import AuditCheckpoint
 from comity.directory import lookup
 from comity.directory import service as directory_service
@@ -41,6 +41,7 @@ from comity.kit.errors import ComityError, Unauthorized
 from comity.nodes.runtime import Node
 from comity.protocol.envelope import format_time
 from comity.protocol.signed import sign_document
+from comity.witnesses import service as witnesses
 
 SIGNATURE_HEADER = "Comity-Node-Signature"
 REQUEST_TYP = "comity-node-request+jws"
@@ -100,7 +101,7 @@ def checkpoints_held(
     node: Node = request.app.state.node
     with transaction(node.sessions) as session:
         sender, nonce = check_request(session, node, signature, HELD_OP)
-        return HeldView(answer=checkpoints.held_answer(session, node, sender, nonce))
+        return HeldView(answer=witnesses.held_answer(session, node, sender, nonce))
 
 
 @dataclass
@@ -114,7 +115,7 @@ class PeerCopies:
 def peers_to_ask(session: Session, node: Node) -> list[str]:
     """Everyone who should hold our checkpoints: today's recipients and everyone a checkpoint
     still in our table was sent to."""
-    chosen = set(checkpoints.peers(session, node))
+    chosen = set(witnesses.peers(session, node))
     for sent_to in session.execute(select(AuditCheckpoint.sent_to)).scalars():
         chosen.update(sent_to or [])
     chosen.discard(node.participant_id)
@@ -140,7 +141,7 @@ def ask_peers(node: Node, peers: list[str], client: httpx.Client | None = None) 
                     result.unanswered[peer] = f"HTTP {response.status_code}"
                     continue
                 answer = str(response.json().get("answer", ""))
-                result.held_by[peer] = checkpoints.read_held_answer(
+                result.held_by[peer] = checkpoint.read_held_answer(
                     answer,
                     lambda who, kid: lookup.verification_key(directory, who, kid, utc_now()),
                     peer,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from comity.audit import checkpoints
+from comity.audit import checkpoint
 from comity.cases import service as cases
 from comity.evidence import service as evidence
 from comity.messaging.delivery import DeliveryHooks, receipt_deadline_handler
@@ -10,13 +10,14 @@ from comity.messaging.inbox import MessageHandler
 from comity.messaging.outbox import RECEIPT_DEADLINE
 from comity.nodes.runtime import Node
 from comity.timers.service import TimerHandler
+from comity.witnesses import service as witnesses
 
 
 def message_handlers() -> dict[str, MessageHandler]:
     return {
         cases.ACT_MESSAGE: cases.receive_act,
         cases.RECEIPT_MESSAGE: cases.receive_receipt,
-        checkpoints.CHECKPOINT_MESSAGE: checkpoints.receive_checkpoint,
+        checkpoint.CHECKPOINT_MESSAGE: witnesses.receive_checkpoint,
         **evidence.message_handlers(),
     }
 
