@@ -27,7 +27,7 @@ from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -56,15 +56,30 @@ class HeldView(BaseModel):
     answer: str
 
 
+class NodeRequest(BaseModel):
+    """What a node signs when it asks a peer something: the operation, who asks whom, a
+    fresh nonce the answer must carry, and when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    op: str = Field(min_length=1, max_length=64)
+    sender: str = Field(min_length=1, max_length=64)
+    recipient: str = Field(min_length=1, max_length=64)
+    nonce: str = Field(min_length=1, max_length=128)
+    at: str = Field(min_length=1, max_length=40)
+
+
 def sign_request(node: Node, recipient: str, op: str, nonce: str) -> str:
-    payload = {
-        "op": op,
-        "sender": node.participant_id,
-        "recipient": recipient,
-        "nonce": nonce,
-        "at": format_time(utc_now()),
-    }
-    return sign_document(REQUEST_TYP, node.participant_id, payload, node.keyring.signing_key())
+    payload = NodeRequest(
+        op=op,
+        sender=node.participant_id,
+        recipient=recipient,
+        nonce=nonce,
+        at=format_time(utc_now()),
+    )
+    return sign_document(
+        REQUEST_TYP, node.participant_id, payload.model_dump(), node.keyring.signing_key()
+    )
 
 
 def check_request(session: Session, node: Node, token: str | None, op: str) -> tuple[str, str]:
@@ -80,15 +95,13 @@ def check_request(session: Session, node: Node, token: str | None, op: str) -> t
         timedelta(seconds=node.settings.clock_skew_seconds),
         "node signature",
     )
-    payload = signed.payload
-    if (
-        payload.get("op") != op
-        or payload.get("recipient") != node.participant_id
-        or payload.get("sender") != signed.issuer
-        or not isinstance(payload.get("nonce"), str)
-    ):
+    try:
+        asked = NodeRequest.model_validate(signed.payload)
+    except ValidationError:
+        raise Unauthorized("the node signature does not cover this request") from None
+    if (asked.op, asked.recipient, asked.sender) != (op, node.participant_id, signed.issuer):
         raise Unauthorized("the node signature does not cover this request")
-    return signed.issuer, str(payload["nonce"])
+    return signed.issuer, asked.nonce
 
 
 @router.get(HELD_PATH)
