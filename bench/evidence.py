@@ -396,8 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         from comity.cases import service as cases
         from comity.demo.run import Federation, preservation_request
         from comity.directory import service as directory_service
-        from comity.evidence import service as evidence
-        from comity.evidence import transfer
+        from comity.evidence import offers, queries, transfer
         from comity.evidence.chunks import encrypt_stream, new_key
         from comity.evidence.package import FILES_DIR
         from comity.evidence.verify import verify_package
@@ -498,13 +497,13 @@ def main(argv: list[str] | None = None) -> int:
             Phase("import into XA store", size) as imported,
             transaction(node_a.sessions) as session,
         ):
-            package_id = evidence.import_package(session, node_a, package, "officer.martin").id
+            package_id = offers.import_package(session, node_a, package, "officer.martin").id
         imported.show("verify_package + copy into blob store (not in the ratios)")
         with transaction(node_a.sessions) as session:
-            transfer_id = evidence.offer(session, node_a, package_id, "XB", "officer.martin").id
+            transfer_id = offers.offer(session, node_a, package_id, "XB", "officer.martin").id
         deliver_all(node_a, client)
         shutil.rmtree(package)  # keep the disk footprint down; the store holds it now
-        stored_file = evidence.blobs(node_a).path_for(expected)
+        stored_file = queries.blobs(node_a).path_for(expected)
         reset_hwm(xb_pid)
         xa_cpu, xb_cpu = cpu_seconds(), cpu_seconds(xb_pid)
         with Phase("transfer XA→XB", size) as pushed:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from comity.cases.models import Case
 from comity.cases.procedure import consultation_rule, procedure
 from comity.directory import service as directory_service
+from comity.evidence.errors import ConsentRequired
 from comity.kit.clock import utc_now
 from comity.kit.errors import ComityError
 from comity.protocol.acts import (
@@ -44,13 +45,6 @@ class ConsultationRequired(ComityError):
 class ConditionsMismatch(ComityError):
     status_code = 409
     code = "conditions_mismatch"
-
-
-class ConsentRequired(ComityError):
-    """Information supplied on conditions may not be passed on without the supplier's consent."""
-
-    status_code = 409
-    code = "consent_required"
 
 
 def check_counterpart(session: Session, us: str, counterpart: str) -> None:

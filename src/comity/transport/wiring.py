@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from comity.audit import checkpoint
 from comity.cases import service as cases
-from comity.evidence import service as evidence
+from comity.evidence import handlers as evidence
 from comity.messaging.delivery import DeliveryHooks, receipt_deadline_handler
 from comity.messaging.inbox import MessageHandler
 from comity.messaging.outbox import RECEIPT_DEADLINE
