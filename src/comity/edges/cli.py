@@ -62,14 +62,18 @@ def opened(home: Path | None) -> Iterator[Node]:
         node.close()
 
 
+def login() -> str:
+    """The operating-system account that runs the command."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a container without /etc/passwd entry)
+        return "unknown"
+
+
 def actor() -> str:
     """Who a command is audited as: `cli:` and the operating-system account that ran it (the
     command line has no signed-in user; the account is what an auditor can trace)."""
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no name for the uid (a container without /etc/passwd entry)
-        name = "unknown"
-    return f"cli:{name}"
+    return f"cli:{login()}"
 
 
 def print_json(value: Any) -> None:

@@ -154,7 +154,7 @@ def seal(
     record its sealing."""
     at = _aware(acquired_at, "--acquired-at") if acquired_at else utc_now()
     with common.opened(home) as node, byte_progress("hashing", folder_size(folder)) as advance:
-        sealer = user or common.actor()
+        sealer = user or f"{node.participant_id}:{common.login()}"
         manifest = seal_folder(
             folder,
             out,
