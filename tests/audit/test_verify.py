@@ -15,7 +15,7 @@ from comity.audit import checkpoints, verification
 from comity.audit import service as audit
 from comity.audit.models import AuditCheckpoint, AuditEntry, ReceivedCheckpoint
 from comity.cli.main import app
-from comity.demo.run import preservation_request
+from comity.demo.samples import preservation_request
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.messaging.models import OutboxMessage
