@@ -16,7 +16,7 @@ from comity.audit import verification
 from comity.audit.checkpoint import EXPORT_FORMAT, read_held_answer
 from comity.audit.models import AuditCheckpoint, AuditEntry, ReceivedCheckpoint
 from comity.cli.main import app
-from comity.demo.run import preservation_request
+from comity.demo.samples import preservation_request
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.messaging.models import OutboxMessage

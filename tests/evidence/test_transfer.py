@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from comity.cases import service as cases
-from comity.demo.run import preservation_request
+from comity.demo.samples import preservation_request
 from comity.directory import service as directory_service
 from comity.evidence import consents, errors, offers, queries, transfer, use
 from comity.evidence.bundle import build_bundle, verify_bundle

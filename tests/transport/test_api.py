@@ -8,7 +8,7 @@ import pytest
 
 from comity.accounts import service as accounts_service
 from comity.audit.service import entries
-from comity.demo.run import preservation_request
+from comity.demo.samples import preservation_request
 from comity.kit.db import transaction
 from comity.transport.app import create_app
 from tests.support import LiveServer, World

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from comity.audit.models import AuditEntry
-from comity.demo.run import preservation_request
+from comity.demo.samples import preservation_request
 from comity.evidence import errors, models, offers, queries, transfer
 from comity.evidence.blobstore import BlobStore
 from comity.evidence.manifest import Acquisition
