@@ -9,11 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from comity import law
 from comity.cases.models import Case
 from comity.cases.procedure import consultation_rule, procedure
 from comity.directory import service as directory_service
 from comity.kit.clock import utc_now
 from comity.kit.errors import ComityError
+from comity.law.errors import UnknownParty
 from comity.protocol.acts import (
     AcceptBody,
     Act,
@@ -27,11 +29,6 @@ from comity.protocol.acts import (
 from comity.protocol.errors import InvalidActBody
 
 DEFAULT_INSTRUMENT = "budapest"
-
-
-class UnknownParty(ComityError):
-    status_code = 422
-    code = "unknown_party"
 
 
 class ConsultationRequired(ComityError):
@@ -68,8 +65,6 @@ def instrument_of(case: Case) -> str:
 
 
 def preservation_minimum_days(instrument: str) -> int:
-    from comity import law
-
     return law.preservation_minimum_days(instrument or DEFAULT_INSTRUMENT)
 
 
@@ -100,8 +95,6 @@ def _check_consulted(case: Case, act: Act) -> None:
 
 def check_act(case: Case, act: Act, body: ActBody) -> None:
     """Refuse an act whose content the applicable law does not allow."""
-    from comity import law
-
     if case.kind == "preservation" and act is Act.ACCEPT:
         if not isinstance(body, AcceptBody):
             raise InvalidActBody("accept needs an accept body")
