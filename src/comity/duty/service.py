@@ -48,7 +48,7 @@ class AssignmentClosed(Conflict):
     code = "duty_assignment_status"
 
 
-def _move(assignment: DutyAssignment, target: AssignmentStatus) -> None:
+def change_status(assignment: DutyAssignment, target: AssignmentStatus) -> None:
     """Change an assignment's status along `ALLOWED_STATUS_TRANSITIONS`, or `AssignmentClosed`."""
     current = AssignmentStatus(assignment.status)
     if target not in ALLOWED_STATUS_TRANSITIONS[current]:
@@ -244,7 +244,7 @@ def acknowledged(session: Session, case_id: str, actor: str) -> None:
     ).scalars()
     for assignment in open_ones:
         if assignment.status == AssignmentStatus.OPEN.value:
-            _move(assignment, AssignmentStatus.ACKNOWLEDGED)
+            change_status(assignment, AssignmentStatus.ACKNOWLEDGED)
             assignment.acknowledged_at = now
             assignment.acknowledged_by = actor
             assignment.closed_at = now
@@ -265,7 +265,7 @@ def escalate(session: Session, settings: NodeSettings, timer: Timer) -> None:
     case = session.get(Case, assignment.case_id)
     if case is None:
         raise NotFound(f"assignment {assignment.id} names no request")
-    _move(assignment, AssignmentStatus.ESCALATED)
+    change_status(assignment, AssignmentStatus.ESCALATED)
     assignment.closed_at = utc_now()
     audit.record(
         session,
@@ -277,7 +277,7 @@ def escalate(session: Session, settings: NodeSettings, timer: Timer) -> None:
     )
     entry, supervisors = _next_person(session, case.id, utc_now())
     if entry is None:
-        _move(assignment, AssignmentStatus.HANDED_OFF)
+        change_status(assignment, AssignmentStatus.HANDED_OFF)
         _hand_off(session, case, "nobody on the roster acknowledged in time")
         return
     why = f"Escalated: {assignment.user} did not acknowledge in time"
