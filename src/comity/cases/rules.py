@@ -4,7 +4,7 @@ receiver when the act arrives, so both refuse the same act with the same error."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -68,7 +68,7 @@ def preservation_minimum_days(instrument: str) -> int:
     return law.preservation_minimum_days(instrument or DEFAULT_INSTRUMENT)
 
 
-def _check_preserved_until(case: Case, until: Any) -> None:
+def _check_preserved_until(case: Case, until: date | None) -> None:
     minimum = preservation_minimum_days(case.instrument)
     if until is None:
         raise InvalidActBody(
@@ -176,7 +176,7 @@ def accepted_conditions(case: Case) -> dict[str, Any] | None:
     return accepted if isinstance(accepted, dict) else None
 
 
-def check_conditions_travel(case: Case, carried: Any) -> None:
+def check_conditions_travel(case: Case, carried: dict[str, Any] | None) -> None:
     """An answer carries the conditions both sides accepted; a different set is refused."""
     if carried is None:
         return
