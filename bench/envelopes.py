@@ -40,7 +40,8 @@ import httpx
 import sqlalchemy as sa
 import yaml
 
-from comity.demo.run import PARTIES, REGISTRY_ID, Federation
+from comity.demo.directory import PARTIES, REGISTRY_ID
+from comity.demo.federation import Federation
 from comity.directory import service as directory_service
 from comity.kit.db import make_engine, transaction
 from comity.kit.settings import load_settings

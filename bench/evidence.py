@@ -228,9 +228,10 @@ def serve_plain(port: int, target: Path, chunk_size: int) -> None:
 def start_plain_server(
     root: Path, log_dir: Path, chunk_size: int
 ) -> tuple[subprocess.Popen[bytes], str]:
-    from comity.demo.run import free_port, wait_until
+    from comity.demo.federation import reserve_port, wait_until
 
-    port = free_port()
+    held = reserve_port()  # held until the server answers: no one else is given the port
+    port = int(held.getsockname()[1])
     log_file = (log_dir / "plain.log").open("ab")
     process = subprocess.Popen(
         [
@@ -260,6 +261,8 @@ def start_plain_server(
     except BaseException:
         stop(process)
         raise
+    finally:
+        held.close()
     return process, url
 
 
@@ -295,7 +298,7 @@ def stop(process: subprocess.Popen[bytes] | None) -> None:
 def build(fed: Any, urls: dict[str, str]) -> None:
     """Registry, XA and XB (databases per `urls`, "" = SQLite in the node's home), one signed
     directory (the demo's entries for XA and XB) imported into both."""
-    from comity.demo.run import PARTIES, REGISTRY_ID
+    from comity.demo.directory import PARTIES, REGISTRY_ID
     from comity.directory import service as directory_service
 
     fed.init_node(REGISTRY_ID)
@@ -394,10 +397,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Imported here so that `--serve-plain` starts without the node's modules.
         from comity.cases import service as cases
-        from comity.demo.run import Federation, preservation_request
+        from comity.demo.federation import Federation
+        from comity.demo.samples import preservation_request
         from comity.directory import service as directory_service
-        from comity.evidence import service as evidence
-        from comity.evidence import transfer
+        from comity.evidence import offers, queries, transfer
         from comity.evidence.chunks import encrypt_stream, new_key
         from comity.evidence.package import FILES_DIR
         from comity.evidence.verify import verify_package
@@ -498,13 +501,13 @@ def main(argv: list[str] | None = None) -> int:
             Phase("import into XA store", size) as imported,
             transaction(node_a.sessions) as session,
         ):
-            package_id = evidence.import_package(session, node_a, package, "officer.martin").id
+            package_id = offers.import_package(session, node_a, package, "officer.martin").id
         imported.show("verify_package + copy into blob store (not in the ratios)")
         with transaction(node_a.sessions) as session:
-            transfer_id = evidence.offer(session, node_a, package_id, "XB", "officer.martin").id
+            transfer_id = offers.offer(session, node_a, package_id, "XB", "officer.martin").id
         deliver_all(node_a, client)
         shutil.rmtree(package)  # keep the disk footprint down; the store holds it now
-        stored_file = evidence.blobs(node_a).path_for(expected)
+        stored_file = queries.blobs(node_a).path_for(expected)
         reset_hwm(xb_pid)
         xa_cpu, xb_cpu = cpu_seconds(), cpu_seconds(xb_pid)
         with Phase("transfer XA→XB", size) as pushed:

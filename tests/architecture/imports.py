@@ -20,6 +20,7 @@ LAYERS = ("kit", "pure core", "store", "service", "edge")
 
 # Modules of feature folders that are pure: no database, no network, no node.
 PURE = {
+    "comity.audit.checkpoint",
     "comity.directory.document",
     "comity.directory.lookup",
     "comity.evidence.blobstore",

@@ -10,7 +10,7 @@ import pytest
 
 from comity.audit.service import entries
 from comity.cases import service as cases
-from comity.demo.run import preservation_request
+from comity.demo.samples import preservation_request
 from comity.kit.db import transaction
 from tests.cases.conversation import act, create, pump
 from tests.support import World

@@ -11,15 +11,17 @@ import pytest
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner, Result
 
-from comity.audit import checkpoints, verification
 from comity.audit import service as audit
+from comity.audit import verification
+from comity.audit.checkpoint import EXPORT_FORMAT, read_held_answer
 from comity.audit.models import AuditCheckpoint, AuditEntry, ReceivedCheckpoint
 from comity.cli.main import app
-from comity.demo.run import preservation_request
+from comity.demo.samples import preservation_request
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.messaging.models import OutboxMessage
 from comity.nodes.runtime import Node
+from comity.witnesses import service as witnesses
 from tests.cases.conversation import act, create, pump
 from tests.support import World
 
@@ -47,7 +49,7 @@ def more_entries(node: Node, n: int) -> None:
 
 def checkpoint(node: Node) -> AuditCheckpoint:
     with transaction(node.sessions) as session:
-        return checkpoints.issue(session, node)
+        return witnesses.issue(session, node)
 
 
 def count(node: Node) -> int:
@@ -199,7 +201,7 @@ def test_a_forged_checkpoint_file_is_reported(world: World, tmp_path: Path) -> N
     forged = ".".join([head, payload, signature[::-1]])
     path = tmp_path / "forged.json"
     entry = {"issuer": "XA", "token": forged}
-    path.write_text(json.dumps({"format": checkpoints.EXPORT_FORMAT, "checkpoints": [entry]}))
+    path.write_text(json.dumps({"format": EXPORT_FORMAT, "checkpoints": [entry]}))
     result = verify(xa, path)
     assert result.exit_code == 1
     assert "signature does not verify" in result.output
@@ -226,13 +228,13 @@ def test_the_worker_issues_a_checkpoint_when_due_and_only_when_the_log_grew(
 ) -> None:
     xa = world.nodes["XA"]
     work(world)
-    assert checkpoints.issue_if_due(xa) is True
-    assert checkpoints.issue_if_due(xa) is False
+    assert witnesses.issue_if_due(xa) is True
+    assert witnesses.issue_if_due(xa) is False
     more_entries(xa, 1)
-    assert checkpoints.issue_if_due(xa) is False  # the interval has not passed
+    assert witnesses.issue_if_due(xa) is False  # the interval has not passed
     xa.settings.audit_checkpoint_seconds = 0
-    assert checkpoints.issue_if_due(xa) is True
-    assert checkpoints.issue_if_due(xa) is False  # nothing new since
+    assert witnesses.issue_if_due(xa) is True
+    assert witnesses.issue_if_due(xa) is False  # nothing new since
 
 
 def test_a_rolled_back_append_leaves_no_gap(world: World) -> None:
@@ -251,12 +253,12 @@ def test_a_checkpoint_is_due_after_enough_entries_without_waiting_for_the_interv
 ) -> None:
     xa = world.nodes["XA"]
     work(world)
-    assert checkpoints.issue_if_due(xa) is True
+    assert witnesses.issue_if_due(xa) is True
     xa.settings.audit_checkpoint_entries = 5
     more_entries(xa, 4)
-    assert checkpoints.issue_if_due(xa) is False
+    assert witnesses.issue_if_due(xa) is False
     more_entries(xa, 1)
-    assert checkpoints.issue_if_due(xa) is True
+    assert witnesses.issue_if_due(xa) is True
 
 
 def test_a_new_peer_gets_a_checkpoint_at_once(world: World) -> None:
@@ -266,15 +268,15 @@ def test_a_new_peer_gets_a_checkpoint_at_once(world: World) -> None:
     more_entries(xa, 1)
     first = checkpoint(xa)
     assert first.sent_to == []
-    assert checkpoints.issue_if_due(xa) is False
+    assert witnesses.issue_if_due(xa) is False
     work(world)
-    assert checkpoints.issue_if_due(xa) is True
+    assert witnesses.issue_if_due(xa) is True
     with xa.sessions() as session:
         latest = session.execute(
             select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
         ).scalar_one()
     assert latest.sent_to == ["XB"]
-    assert checkpoints.issue_if_due(xa) is False
+    assert witnesses.issue_if_due(xa) is False
 
 
 def test_a_peer_missing_from_the_directory_does_not_make_every_look_issue_one(
@@ -283,9 +285,9 @@ def test_a_peer_missing_from_the_directory_does_not_make_every_look_issue_one(
     xa = world.nodes["XA"]
     work(world)
     xa.settings.audit_checkpoint_peers = ["XB", "XZ"]
-    assert checkpoints.issue_if_due(xa) is True
+    assert witnesses.issue_if_due(xa) is True
     more_entries(xa, 1)
-    assert checkpoints.issue_if_due(xa) is False
+    assert witnesses.issue_if_due(xa) is False
 
 
 def test_two_histories_signed_for_one_entry_are_reported_as_a_fork(world: World) -> None:
@@ -303,7 +305,7 @@ def test_two_histories_signed_for_one_entry_are_reported_as_a_fork(world: World)
     with xb.sessions() as session:
         held = {"XB": [session.execute(select(ReceivedCheckpoint.token)).scalar_one()]}
     with xa.sessions() as session:
-        report = verification.verify(session, "XA", held_by=held)
+        report = verification.verify(session, "XA", witnesses.key_for(session), held_by=held)
     problems = [str(f) for f in report.findings]
     assert any("this node signed two histories (fork)" in p for p in problems), problems
     assert any("held by XB" in p and "no longer has the hash" in p for p in problems), problems
@@ -315,11 +317,11 @@ def test_a_peers_answer_is_read_only_for_the_question_asked(world: World) -> Non
     issued = checkpoint(xa)
     pump(world)
     with transaction(xb.sessions) as session:
-        answer = checkpoints.held_answer(session, xb, "XA", "nonce-1")
+        answer = witnesses.held_answer(session, xb, "XA", "nonce-1")
     with xb.sessions() as session:
-        lookup = checkpoints.key_for(session)
+        lookup = witnesses.key_for(session)
         requested = audit.entries(session, "audit:checkpoints:requested")
     assert [(e.actor, e.details["count"]) for e in requested] == [("XA", 1)]
-    assert checkpoints.read_held_answer(answer, lookup, "XB", "XA", "nonce-1") == [issued.token]
+    assert read_held_answer(answer, lookup, "XB", "XA", "nonce-1") == [issued.token]
     with pytest.raises(ComityError, match="not its answer to this question"):
-        checkpoints.read_held_answer(answer, lookup, "XB", "XA", "an older nonce")
+        read_held_answer(answer, lookup, "XB", "XA", "an older nonce")

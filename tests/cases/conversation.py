@@ -32,7 +32,7 @@ def complete(kind: str, sender: str, to: str, request: dict[str, Any]) -> dict[s
     """A request the law lets `sender` send `to`: the demo's complete document of that kind
     (every mandatory content, an accepted language), with the test's own fields on top.
     Every submission is checked against the law, as a real one is."""
-    from comity.demo.run import REQUESTS
+    from comity.demo.samples import REQUESTS
 
     path = REQUESTS / f"{kind}.json"
     base = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}

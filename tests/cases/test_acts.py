@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from comity.audit.service import entries
 from comity.cases.models import CaseEvent
-from comity.cases.rules import ConditionsMismatch, ConsentRequired, ConsultationRequired
+from comity.cases.rules import ConditionsMismatch, ConsultationRequired
 from comity.directory import service as directory_service
+from comity.evidence.errors import ConsentRequired
 from comity.kit.clock import utc_now
 from comity.kit.db import transaction
 from comity.law import RefusalGroundNotAllowed

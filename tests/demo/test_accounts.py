@@ -19,7 +19,8 @@ from comity.demo.accounts import (
     read_accounts,
     write_accounts,
 )
-from comity.demo.run import Federation, show_web_accounts
+from comity.demo.federation import Federation
+from comity.demo.run import show_web_accounts
 from comity.kit.clock import utc_now
 from comity.kit.db import transaction
 from comity.nodes.runtime import passphrase_of

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from comity.duty import service as duty
-from comity.duty.models import RosterEntry
+from comity.duty.models import ALLOWED_STATUS_TRANSITIONS, AssignmentStatus, RosterEntry
 from comity.kit.db import transaction
 from comity.notifications.models import Notification
 from tests.cases.conversation import act, create, frozen, pump, tick
@@ -128,3 +129,20 @@ def test_empty_roster_hands_off_at_once(world: World) -> None:
     case_id = _urgent(world)
     assert _assigned(world, case_id) == []
     assert _audiences(world, "duty-hand-off") == ["role:central-authority-officer"]
+
+
+def test_an_assignment_moves_only_along_its_transition_table(world: World) -> None:
+    with frozen(NOON):
+        _roster(world)
+        case_id = _urgent(world)
+        act(world, "XB", case_id, "acknowledge", note="on it")
+    with transaction(world.nodes["XB"].sessions) as session:
+        (done,) = duty.assignments(session, case_id)
+        assert done.status == AssignmentStatus.ACKNOWLEDGED
+        for later in (AssignmentStatus.ESCALATED, AssignmentStatus.HANDED_OFF):
+            with pytest.raises(duty.AssignmentClosed) as refused:
+                duty.change_status(done, later)
+            assert refused.value.status_code == 409
+            assert refused.value.code == "duty_assignment_status"
+        assert done.status == AssignmentStatus.ACKNOWLEDGED
+    assert set(ALLOWED_STATUS_TRANSITIONS) == set(AssignmentStatus)

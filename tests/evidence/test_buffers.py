@@ -122,7 +122,7 @@ def test_a_chunk_received_into_a_pooled_buffer_is_staged_as_its_plaintext(tmp_pa
     chunk endpoint reads it) and is staged at its offset. On the old code, which decrypted over
     the body, cryptography 51 refused with "data and buf must not overlap"."""
     from comity.evidence.buffers import RECEIVING
-    from comity.evidence.service import ChunkPlan, stage_chunk
+    from comity.evidence.receiving import ChunkPlan, stage_chunk
 
     cipher = ChunkCipher(new_key(), "f1", StreamHeader.new(CHUNK))
     plaintext = os.urandom(CHUNK)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,11 +47,21 @@ class _Node:
         pass
 
 
+def _fake_node(monkeypatch: pytest.MonkeyPatch, key: OKPKey) -> None:
+    """`seal` opens the node only for its id and signing key: a stand-in holding them."""
+
+    @contextmanager
+    def opened(home: Path | None) -> Iterator[_Node]:
+        yield _Node(PRODUCER, _Keyring(key))
+
+    monkeypatch.setattr(common, "opened", opened)
+
+
 def test_seal_then_verify_from_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     key = signing_key("XA-sig-1")
-    monkeypatch.setattr(common, "node_for", lambda home: _Node(PRODUCER, _Keyring(key)))
+    _fake_node(monkeypatch, key)
     package = tmp_path / "package"
     sealed = runner.invoke(
         app,
@@ -76,7 +88,7 @@ def test_seal_with_move_leaves_the_folder_empty_and_the_package_verifies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     key = signing_key("XA-sig-1")
-    monkeypatch.setattr(common, "node_for", lambda home: _Node(PRODUCER, _Keyring(key)))
+    _fake_node(monkeypatch, key)
     folder, package = evidence_folder(tmp_path), tmp_path / "package"
     sealed = runner.invoke(
         app,

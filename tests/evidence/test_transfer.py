@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import func, select
 
 from comity.cases import service as cases
-from comity.demo.run import preservation_request
+from comity.demo.samples import preservation_request
 from comity.directory import service as directory_service
-from comity.evidence import service, transfer
+from comity.evidence import consents, errors, offers, queries, transfer, use
 from comity.evidence.bundle import build_bundle, verify_bundle
 from comity.evidence.manifest import Acquisition
 from comity.evidence.models import EvidenceChunk, EvidenceTransfer
@@ -116,23 +116,23 @@ def send(pair: Pair, sender: Node, folder: Path | None, to: str, package_id: str
     """Import (if a folder is given) and offer; returns the transfer id; delivers the offer."""
     with transaction(sender.sessions) as session:
         if folder is not None:
-            package_id = service.import_package(session, sender, folder, "officer.martin").id
-        transfer_id = service.offer(session, sender, package_id, to, "officer.martin").id
+            package_id = offers.import_package(session, sender, folder, "officer.martin").id
+        transfer_id = offers.offer(session, sender, package_id, to, "officer.martin").id
     pair.deliver(sender)
     return transfer_id
 
 
 def package_on(node: Node, package_id: str) -> tuple[str, list[str]]:
     with node.sessions() as session:
-        found = service.get_package(session, package_id)
-        return found.status, [e.split(".")[0] for e in service.chain(session, package_id)]
+        found = queries.get_package(session, package_id)
+        return found.status, [e.split(".")[0] for e in queries.chain(session, package_id)]
 
 
 def actions(node: Node, package_id: str) -> list[str]:
     from comity.protocol.signed import read_unverified
 
     with node.sessions() as session:
-        return [read_unverified(t)[1]["action"] for t in service.chain(session, package_id)]
+        return [read_unverified(t)[1]["action"] for t in queries.chain(session, package_id)]
 
 
 class FailAfter:
@@ -172,9 +172,9 @@ def test_transfer_resumes_after_interruption_and_verifies(pair: Pair) -> None:
     assert stored == 30
     # A chunk sent again (a retry whose answer was lost) is acknowledged, not counted twice.
     with pair.xa.sessions() as session:
-        row = service.get_transfer(session, transfer_id)
-        path = service.manifest_of(service.get_package(session, row.package_id)).files[0].path
-        first = service.cipher_for(row, 0, path)
+        row = queries.get_transfer(session, transfer_id)
+        path = queries.manifest_of(queries.get_package(session, row.package_id)).files[0].path
+        first = offers.cipher_for(row, 0, path)
     plain = (pair.tmp / "pkg-source" / path).read_bytes()[:CHUNK]
     with httpx.Client() as client:
         plan = transfer._plan(pair.xa, transfer_id)
@@ -197,12 +197,12 @@ def test_transfer_resumes_after_interruption_and_verifies(pair: Pair) -> None:
     assert actions(pair.xb, package_id) == ["created", "sealed", "sent", "received", "verified"]
     pair.deliver(pair.xb)  # evidence-received back to XA
     with pair.xa.sessions() as session:
-        assert service.get_transfer(session, transfer_id).status == "verified"
+        assert queries.get_transfer(session, transfer_id).status == "verified"
 
     # The received package, exported, verifies offline with the directory alone.
     with transaction(pair.xb.sessions) as session:
-        service.open_package(session, pair.xb, package_id, "bruno", True, PROCEEDING)
-        out = service.export_package(session, pair.xb, package_id, pair.tmp / "exported")
+        use.open_package(session, pair.xb, package_id, "bruno", True, PROCEEDING)
+        out = use.export_package(session, pair.xb, package_id, pair.tmp / "exported")
         directory = directory_service.current(session)
     from comity.evidence.verify import verify_package
 
@@ -223,8 +223,8 @@ def test_tampered_or_unsigned_chunks_are_refused(pair: Pair) -> None:
     folder = seal(pair, pair.xa, {"a.bin": 3 * CHUNK})
     transfer_id = send(pair, pair.xa, folder, "XB")
     with pair.xa.sessions() as session:
-        row = service.get_transfer(session, transfer_id)
-        cipher = service.cipher_for(row, 0, "a.bin")
+        row = queries.get_transfer(session, transfer_id)
+        cipher = offers.cipher_for(row, 0, "a.bin")
         endpoint = directory_service.endpoint(directory_service.current(session), "XB")
     sealed = bytearray(cipher.encrypt_chunk(0, b"\x00" * CHUNK, False))
     sealed[100] ^= 1
@@ -255,23 +255,21 @@ def test_open_needs_verification_and_acknowledged_conditions(pair: Pair) -> None
     folder = seal(pair, pair.xa, {"a.bin": 2 * CHUNK + 5})
     package_id = service_manifest_id(folder)
     transfer_id = send(pair, pair.xa, folder, "XB")
-    with transaction(pair.xb.sessions) as session, pytest.raises(service.NotVerified):
-        service.open_package(session, pair.xb, package_id, "bruno", True, PROCEEDING)
+    with transaction(pair.xb.sessions) as session, pytest.raises(errors.NotVerified):
+        use.open_package(session, pair.xb, package_id, "bruno", True, PROCEEDING)
     transfer.push(pair.xa, transfer_id)
     with (
         transaction(pair.xb.sessions) as session,
-        pytest.raises(
-            service.ConditionsNotAcknowledged, match="no onward transfer without consent"
-        ),
+        pytest.raises(errors.ConditionsNotAcknowledged, match="no onward transfer without consent"),
     ):
-        service.open_package(session, pair.xb, package_id, "bruno", False, PROCEEDING)
-    with transaction(pair.xb.sessions) as session, pytest.raises(service.UseNotPermitted):
-        service.open_package(session, pair.xb, package_id, "bruno", True, "another case")
-    with transaction(pair.xb.sessions) as session, pytest.raises(service.ConditionsNotAcknowledged):
-        service.read_file(session, pair.xb, package_id, "a.bin", "bruno")
+        use.open_package(session, pair.xb, package_id, "bruno", False, PROCEEDING)
+    with transaction(pair.xb.sessions) as session, pytest.raises(errors.UseNotPermitted):
+        use.open_package(session, pair.xb, package_id, "bruno", True, "another case")
+    with transaction(pair.xb.sessions) as session, pytest.raises(errors.ConditionsNotAcknowledged):
+        use.read_file(session, pair.xb, package_id, "a.bin", "bruno")
     with transaction(pair.xb.sessions) as session:
-        service.open_package(session, pair.xb, package_id, "bruno", True, PROCEEDING)
-        stream, _size = service.read_file(session, pair.xb, package_id, "a.bin", "bruno")
+        use.open_package(session, pair.xb, package_id, "bruno", True, PROCEEDING)
+        stream, _size = use.read_file(session, pair.xb, package_id, "a.bin", "bruno")
         with stream:
             assert stream.read() == (pair.tmp / "pkg-source" / "a.bin").read_bytes()
     assert actions(pair.xb, package_id)[-1] == "opened"
@@ -281,17 +279,17 @@ def test_onward_transfer_needs_consent_and_uses_are_reported(pair: Pair) -> None
     folder = seal(pair, pair.xa, {"a.bin": CHUNK + 1})
     package_id = service_manifest_id(folder)
     transfer.push(pair.xa, send(pair, pair.xa, folder, "XB"))
-    with transaction(pair.xb.sessions) as session, pytest.raises(service.ConsentRequired):
-        service.offer(session, pair.xb, package_id, "XC", "bruno")
-    with transaction(pair.xb.sessions) as session, pytest.raises(service.ConsentRequired):
-        service.disclose(session, pair.xb, package_id, "bruno", "XC police", PROCEEDING)
+    with transaction(pair.xb.sessions) as session, pytest.raises(errors.ConsentRequired):
+        offers.offer(session, pair.xb, package_id, "XC", "bruno")
+    with transaction(pair.xb.sessions) as session, pytest.raises(errors.ConsentRequired):
+        use.disclose(session, pair.xb, package_id, "bruno", "XC police", PROCEEDING)
     with transaction(pair.xb.sessions) as session:
-        consent_id = service.request_consent(
+        consent_id = consents.request_consent(
             session, pair.xb, package_id, "bruno", "XC", "joint investigation"
         ).id
     pair.deliver(pair.xb)
     with transaction(pair.xa.sessions) as session:
-        service.decide_consent(session, pair.xa, consent_id, "olga", True, "same conditions")
+        consents.decide_consent(session, pair.xa, consent_id, "olga", True, "same conditions")
     pair.deliver(pair.xa)
     onward = send(pair, pair.xb, None, "XC", package_id)
     assert transfer.push(pair.xb, onward)["status"] == "verified"
@@ -308,16 +306,16 @@ def test_onward_transfer_needs_consent_and_uses_are_reported(pair: Pair) -> None
     ]
     # Exculpatory disclosure goes with notice to the supplier, without consent.
     with transaction(pair.xb.sessions) as session:
-        service.disclose(
+        use.disclose(
             session, pair.xb, package_id, "bruno", "defence counsel", PROCEEDING, exculpatory=True
         )
     pair.deliver(pair.xb)
     with transaction(pair.xa.sessions) as session:
-        service.request_use_report(session, pair.xa, package_id, "olga")
+        use.request_use_report(session, pair.xa, package_id, "olga")
     pair.deliver(pair.xa)
     pair.deliver(pair.xb)
     with pair.xa.sessions() as session:
-        (report,) = service.use_reports_of(session, package_id)
+        (report,) = queries.use_reports_of(session, package_id)
         from comity.audit.service import entries
 
         assert [e.tag for e in entries(session, "evidence:notice")] == ["evidence:notice:received"]
@@ -396,15 +394,15 @@ def test_court_bundle_holds_anothers_files_only_for_who_opened_them(pair: Pair) 
     package_id = service_manifest_id(folder)
     transfer.push(pair.xa, send(pair, pair.xa, folder, "XB"))
     with transaction(pair.xb.sessions) as session:
-        case_id = service.get_package(session, package_id).case_id
+        case_id = queries.get_package(session, package_id).case_id
     target = pair.tmp / "bundle-xb.zip"
     with (
         transaction(pair.xb.sessions) as session,
-        pytest.raises(service.ConditionsNotAcknowledged),
+        pytest.raises(errors.ConditionsNotAcknowledged),
     ):
         build_bundle(session, pair.xb, case_id, target, "bruno", include_files=True)
     with transaction(pair.xb.sessions) as session:
-        service.open_package(session, pair.xb, package_id, "bruno", True, PROCEEDING)
+        use.open_package(session, pair.xb, package_id, "bruno", True, PROCEEDING)
     with transaction(pair.xb.sessions) as session:
         build_bundle(session, pair.xb, case_id, target, "bruno", include_files=True)
     assert f"evidence/{package_id}/files/a.bin" in zipfile.ZipFile(target).namelist()
@@ -414,10 +412,10 @@ def test_a_linked_import_stores_no_second_copy_and_the_transfer_verifies(pair: P
     folder = seal(pair, pair.xa, {"disk.img": 5 * CHUNK + 17, "notes.txt": b"chain of custody"})
     image = folder / "files" / "disk.img"
     with transaction(pair.xa.sessions) as session:
-        package = service.import_package(session, pair.xa, folder, "officer.martin", link=True)
+        package = offers.import_package(session, pair.xa, folder, "officer.martin", link=True)
         package_id = package.id
-        digest = service.manifest_of(package).files[0].sha256
-    stored = service.blobs(pair.xa).path_for(digest)
+        digest = queries.manifest_of(package).files[0].sha256
+    stored = queries.blobs(pair.xa).path_for(digest)
     assert stored.stat().st_ino == image.stat().st_ino, "the image was copied, not linked"
     assert image.stat().st_mode & 0o222 == 0, "a sealed file left writable"
 
@@ -438,8 +436,8 @@ def test_a_linked_import_copies_where_no_link_can_be_made(
 
     monkeypatch.setattr(os, "link", cross_device)
     with transaction(pair.xa.sessions) as session:
-        package = service.import_package(session, pair.xa, folder, "officer.martin", link=True)
-        digest = service.manifest_of(package).files[0].sha256
-    stored = service.blobs(pair.xa).path_for(digest)
+        package = offers.import_package(session, pair.xa, folder, "officer.martin", link=True)
+        digest = queries.manifest_of(package).files[0].sha256
+    stored = queries.blobs(pair.xa).path_for(digest)
     assert stored.read_bytes() == (folder / "files" / "disk.img").read_bytes()
     assert stored.stat().st_ino != (folder / "files" / "disk.img").stat().st_ino

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from comity.demo.run import PARTIES, REGISTRY_ID, Federation
+from comity.demo.directory import PARTIES, REGISTRY_ID
+from comity.demo.federation import Federation
 from tests.support import PASSPHRASE
 
 FAST = {

@@ -10,7 +10,8 @@ from typer.testing import CliRunner, Result
 
 from comity.audit.models import AuditCheckpoint, AuditEntry, ReceivedCheckpoint
 from comity.cli.main import app
-from comity.demo.run import Federation, preservation_request, wait_until
+from comity.demo.federation import Federation, wait_until
+from comity.demo.samples import preservation_request
 from comity.kit.db import transaction
 
 pytestmark = pytest.mark.slow

@@ -10,10 +10,11 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
-from comity.audit.checkpoints import conversation_id as checkpoint_conversation
+from comity.audit.checkpoint import conversation_id as checkpoint_conversation
 from comity.audit.models import AuditEntry
 from comity.cases.models import Case
-from comity.demo.run import Federation, Officer, preservation_request, wait_until
+from comity.demo.federation import Federation, Officer, wait_until
+from comity.demo.samples import preservation_request
 from comity.messaging.models import InboxMessage, OutboxMessage, ReceiptRecord
 from comity.timers.models import Timer
 

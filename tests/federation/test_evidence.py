@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from comity.demo.run import Federation, wait_until
+from comity.demo.federation import Federation, wait_until
 from comity.evidence.models import EvidenceChunk
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,10 @@ from sqlalchemy import func, select
 
 from comity.cases.models import CaseEvent
 from comity.demo import workflow
-from comity.demo.run import STATES, Federation, build_demo, preservation_request, wait_until
+from comity.demo.directory import STATES
+from comity.demo.federation import Federation, wait_until
+from comity.demo.run import build_demo
+from comity.demo.samples import preservation_request
 
 pytestmark = pytest.mark.slow
 

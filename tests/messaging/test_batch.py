@@ -173,7 +173,7 @@ def test_a_refused_envelope_sends_the_batch_the_careful_way(world: World) -> Non
 
 def _submitted(world: World, count: int) -> list[str]:
     from comity.cases import service as cases
-    from comity.demo.run import preservation_request
+    from comity.demo.samples import preservation_request
     from comity.kit.db import transaction
     from comity.protocol.acts import Act
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from comity.cases import service as cases
-from comity.demo.run import preservation_request
+from comity.demo.samples import preservation_request
 from comity.directory import service as directory_service
 from comity.kit.clock import FrozenClock, use_clock, utc_now
 from comity.kit.db import transaction

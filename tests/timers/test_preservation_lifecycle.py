@@ -4,9 +4,14 @@ expiry closes it — each timer fires once."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
+from comity.audit.models import AuditEntry
+from comity.cases import service as cases
+from comity.kit.db import transaction
 from comity.notifications.models import Notification
+from comity.protocol.errors import ActNotAllowed
 from comity.timers import service as timers
 from tests.cases.conversation import act, case_of, create, days, frozen, pump, state, tick
 from tests.support import World, in_days
@@ -133,3 +138,39 @@ def test_disclosed_traffic_data_offers_a_prefilled_preservation_to_the_third_sta
     assert "Carpania Relay SA" in offer.request["custodian_or_location"]
     assert offer.request["facts_summary"] == "ransomware"
     assert _notes(world, "XA", "preservation-offer") == 1
+
+
+def test_expiry_is_recorded_like_an_act_on_both_sides(world: World) -> None:
+    with frozen() as clock:
+        case_id = _accepted_preservation(world)
+        clock.advance(days(62))
+        for who in ("XA", "XB"):
+            tick(world, who)
+            with world.nodes[who].sessions() as session:
+                last = cases.events(session, case_id)[-1]
+                closed = session.execute(
+                    select(AuditEntry).where(
+                        AuditEntry.tag == "cases:preservation:expired",
+                        AuditEntry.subject == case_id,
+                    )
+                ).scalar_one()
+            assert (last.seq, last.act, last.actor) == (
+                case_of(world, who, case_id).act_count,
+                "close",
+                "system",
+            )
+            assert (last.from_state, last.to_state) == ("accepted", "closed")
+            assert last.note == "preserved-until date passed"
+            assert closed.details["to_state"] == "closed"
+
+
+def test_only_a_held_preservation_expires(world: World) -> None:
+    case_id = create(world, "XA", "XB", "preservation", PRESERVATION)
+    act(world, "XA", case_id, "submit")
+    pump(world)
+    xb = world.nodes["XB"]
+    with transaction(xb.sessions) as session:
+        case = cases.get_case(session, case_id, for_update=True)
+        with pytest.raises(ActNotAllowed):
+            cases.close_by_time(session, xb.settings, case, "too early")
+    assert state(world, "XB", case_id) == "delivered"

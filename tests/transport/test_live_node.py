@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from comity.accounts.roles import ROLES, conflicts
-from comity.demo.run import PARTIES, REGISTRY_ID, DemoNode, Federation
+from comity.demo.directory import PARTIES, REGISTRY_ID
+from comity.demo.federation import DemoNode, Federation
 from comity.directory import service as directory_service
 from tests.support import PASSPHRASE
 from tests.transport.test_edges import post_raw, status_and_json

@@ -137,6 +137,19 @@ def test_step_two_shows_the_party_profile_and_only_the_fields_of_the_kind(
     assert 'name="instrument" value="untoc"' in untoc.text
 
 
+def test_a_kind_no_instrument_allows_says_so_and_what_to_send_instead(
+    web_node: Node, browser: Browser
+) -> None:
+    signed_in(web_node, browser, "dora", "drafter")
+    page = browser.get("/drafts/new?party=XB&kind=emergency-disclosure")
+    assert page.status_code == 200
+    block = re.search(r'data-test="no-route">(.*?)</p>', page.text, re.S)
+    assert block, "the profile says there is no route"
+    sentence = " ".join(block.group(1).split())
+    assert "No instrument allows this request to this party." in sentence
+    assert "Send instead: Request for emergency mutual assistance" in sentence
+
+
 def test_a_missing_mandatory_element_shows_a_blocking_finding_with_its_citation(
     web_node: Node, browser: Browser
 ) -> None:

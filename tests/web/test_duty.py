@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from comity.demo.run import preservation_request
+from comity.demo.samples import preservation_request
 from comity.duty import service as duty
 from comity.kit.db import transaction
 from comity.messaging.models import OutboxMessage

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from comity.audit.models import AuditEntry
-from comity.demo.run import preservation_request
-from comity.evidence import service, transfer
+from comity.demo.samples import preservation_request
+from comity.evidence import errors, models, offers, queries, transfer
 from comity.evidence.blobstore import BlobStore
 from comity.evidence.manifest import Acquisition
 from comity.evidence.package import load_manifest, seal_folder
@@ -60,7 +60,7 @@ class Scene:
 
 def actions(node: Node, package_id: str) -> list[str]:
     with node.sessions() as session:
-        return [read_unverified(t)[1]["action"] for t in service.chain(session, package_id)]
+        return [read_unverified(t)[1]["action"] for t in queries.chain(session, package_id)]
 
 
 @pytest.fixture
@@ -99,8 +99,8 @@ def scene(world: World, tmp_path: Path) -> Iterator[Scene]:
         )
         package_id = load_manifest(tmp_path / "pkg").package_id
         with transaction(xb.sessions) as session:
-            service.import_package(session, xb, tmp_path / "pkg", "officer.martin")
-            transfer_id = service.offer(session, xb, package_id, "XA", "officer.martin").id
+            offers.import_package(session, xb, tmp_path / "pkg", "officer.martin")
+            transfer_id = offers.offer(session, xb, package_id, "XA", "officer.martin").id
         pump(world)
         transfer.push(xb, transfer_id)
         pump(world)
@@ -133,7 +133,7 @@ def test_list_and_package_show_manifest_verification_and_custody(scene: Scene) -
     page = browser.get(f"/evidence/{scene.package_id}")
     assert page.status_code == 200
     with scene.xa.sessions() as session:
-        manifest = service.manifest_of(service.get_package(session, scene.package_id))
+        manifest = queries.manifest_of(queries.get_package(session, scene.package_id))
     assert manifest.merkle_root in page.text
     for entry in manifest.files:
         assert f'data-test="evidence-file" data-path="{entry.path}"' in page.text
@@ -212,7 +212,7 @@ def test_a_tampered_file_fails_verification_again_and_is_named(scene: Scene) -> 
     assert 'data-test="verify-result" data-ok="yes"' in fine.text
 
     with scene.xa.sessions() as session:
-        manifest = service.manifest_of(service.get_package(session, scene.package_id))
+        manifest = queries.manifest_of(queries.get_package(session, scene.package_id))
     entry = next(e for e in manifest.files if e.path == "notes/a.txt")
     blob = BlobStore(scene.xa.settings.effective_blob_dir).path_for(entry.sha256)
     blob.chmod(0o640)
@@ -264,7 +264,7 @@ def test_sealing_and_sending_from_the_page_answers_the_request(scene: Scene) -> 
     assert match
     package_id = match.group(1)
     with scene.xb.sessions() as session:
-        package = service.get_package(session, package_id)
+        package = queries.get_package(session, package_id)
         assert package.case_id == scene.case_id
         assert package.file_count == 2
         assert package.permitted_proceedings == [PROCEEDING]
@@ -291,7 +291,7 @@ def test_sealing_and_sending_from_the_page_answers_the_request(scene: Scene) -> 
     status = "receiving"
     while time.monotonic() < deadline:
         with scene.xa.sessions() as session:
-            found = session.get(service.EvidencePackage, package_id)
+            found = session.get(models.EvidencePackage, package_id)
             status = found.status if found is not None else "absent"
         if status == "verified":
             break
@@ -346,7 +346,7 @@ def test_uploads_refuse_path_tricks_and_forged_forms(
         assert not (place / "escape.txt").exists(), place
     assert not any((home / "uploads").iterdir())
     with scene.xb.sessions() as session:
-        assert [p.id for p in service.list_packages(session)] == [scene.package_id]
+        assert [p.id for p in queries.list_packages(session)] == [scene.package_id]
 
 
 def _multipart(parts: list[tuple[str, str | None, bytes]], boundary: str = "b0undary") -> bytes:
@@ -401,7 +401,7 @@ def test_upload_parsing_refuses_a_second_token_empty_files_and_oversized_forms(
     # A malformed form is refused, not a server error.
     assert send([("csrf", None, token), ("x" * 10_000, None, b"v")]) == 400
     with scene.xb.sessions() as session:
-        assert [p.id for p in service.list_packages(session)] == [scene.package_id]
+        assert [p.id for p in queries.list_packages(session)] == [scene.package_id]
 
 
 def test_roles_are_enforced(scene: Scene) -> None:
@@ -459,14 +459,14 @@ def _sealed_unsent(scene: Scene, name: str) -> str:
         ),
     )
     with transaction(scene.xb.sessions) as session:
-        return service.import_package(session, scene.xb, scene.tmp / f"{name}-pkg", "martin").id
+        return offers.import_package(session, scene.xb, scene.tmp / f"{name}-pkg", "martin").id
 
 
 def _outgoing(node: Node, package_id: str) -> list[tuple[str, str]]:
     with node.sessions() as session:
         return [
             (t.peer, t.direction)
-            for t in service.transfers_of(session, package_id)
+            for t in queries.transfers_of(session, package_id)
             if t.direction == "out"
         ]
 
@@ -502,8 +502,8 @@ def test_executing_with_packages_sends_each_once(scene: Scene) -> None:
     assert 'data-state="partially-executed"' in again.text
     assert _outgoing(scene.xb, package_id) == [("XA", "out")]
     # The service refuses it too (the API and the command line go through it).
-    with pytest.raises(service.AlreadySent), transaction(scene.xb.sessions) as session:
-        service.offer(session, scene.xb, package_id, "XA", "martin")
+    with pytest.raises(errors.AlreadySent), transaction(scene.xb.sessions) as session:
+        offers.offer(session, scene.xb, package_id, "XA", "martin")
 
 
 def test_evidence_is_sealed_only_once_execution_is_open(scene: Scene) -> None:
@@ -523,7 +523,7 @@ def test_evidence_is_sealed_only_once_execution_is_open(scene: Scene) -> None:
     )
     assert posted.status_code == 409
     with scene.xb.sessions() as session:
-        assert service.list_packages(session, case_id) == []
+        assert queries.list_packages(session, case_id) == []
 
 
 def test_a_missing_field_shows_the_form_again_with_a_translated_message(scene: Scene) -> None:
@@ -545,7 +545,7 @@ def test_a_missing_field_shows_the_form_again_with_a_translated_message(scene: S
     assert missing.status_code == 400
     assert "Ouvrez cette page depuis la demande" in missing.text
     with scene.xb.sessions() as session:
-        assert [p.id for p in service.list_packages(session)] == [scene.package_id]
+        assert [p.id for p in queries.list_packages(session)] == [scene.package_id]
 
 
 def test_the_court_bundle_downloads_from_the_package_page(scene: Scene) -> None:

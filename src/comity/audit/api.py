@@ -1,20 +1,20 @@
 """The auditor's API: read the audit log and verify it. Only the `auditor` role; every read
-is itself audited, so the watchers are watched. And, for peer nodes, the checkpoints of
-theirs this node holds (`GET /v1/audit/checkpoints/held`, authenticated by the asking node's
-signature; see `audit/peers.py`)."""
+is itself audited, so the watchers are watched. (What a peer asks of the checkpoints this
+node holds is answered in `witnesses/api.py`.)"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from comity.audit import checkpoints, peers, service, verification
+from comity.audit import service, verification
 from comity.cases.permissions import require_any
 from comity.edges.http import AuthCaller, NodeDep
 from comity.kit.db import transaction
+from comity.witnesses import service as witnesses
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 AUDITORS = frozenset({"auditor"})
@@ -40,10 +40,6 @@ class VerificationView(BaseModel):
     findings: list[str]
 
 
-class HeldView(BaseModel):
-    answer: str
-
-
 @router.get("")
 def read_log(
     node: NodeDep,
@@ -65,7 +61,7 @@ def verify_log(node: NodeDep, who: AuthCaller) -> VerificationView:
     """What `comity audit verify` says, without a peer's checkpoint file."""
     require_any(who.roles, AUDITORS, "verifying the audit log")
     with transaction(node.sessions) as session:
-        report = verification.verify(session, node.participant_id)
+        report = verification.verify(session, node.participant_id, witnesses.key_for(session))
         service.record(session, "audit:log:verified", who.user, intact=report.intact)
     return VerificationView(
         intact=report.intact,
@@ -73,15 +69,3 @@ def verify_log(node: NodeDep, who: AuthCaller) -> VerificationView:
         checkpoints=report.checkpoints,
         findings=[str(f) for f in report.findings],
     )
-
-
-@router.get("/checkpoints/held")  # peers.HELD_PATH
-def checkpoints_held(
-    node: NodeDep,
-    signature: Annotated[str | None, Header(alias=peers.SIGNATURE_HEADER)] = None,
-) -> HeldView:
-    """For a peer node: the checkpoints it issued that this node holds, under this node's
-    signature. Authenticated by the asking node's signature; audited."""
-    with transaction(node.sessions) as session:
-        sender, nonce = peers.check_request(session, node, signature, peers.HELD_OP)
-        return HeldView(answer=checkpoints.held_answer(session, node, sender, nonce))

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import typer
 
-from comity.audit import checkpoints as checkpoint_service
-from comity.audit import peers as audit_peers
 from comity.audit import verification
 from comity.edges.cli import HomeOption, actor, friendly, opened, print_json
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
+from comity.witnesses import peers as witness_peers
+from comity.witnesses import service as witnesses
 
 app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
 checkpoints_app = typer.Typer(help="Signed checkpoints of the log, sent to peers.")
@@ -53,17 +53,18 @@ def verify(
         asked = set(peer)
         if peers:
             with node.sessions() as session:
-                asked.update(audit_peers.peers_to_ask(session, node))
+                asked.update(witness_peers.peers_to_ask(session, node))
         if peers and not asked:
             raise ComityError(
                 "no peer to ask: this node has sent no checkpoint and exchanged no message;"
                 " name the peers with --peer"
             )
-        copies = audit_peers.ask_peers(node, sorted(asked)) if asked else None
+        copies = witness_peers.ask_peers(node, sorted(asked)) if asked else None
         with node.sessions() as session:
             report = verification.verify(
                 session,
                 node.participant_id,
+                witnesses.key_for(session),
                 peer_tokens,
                 held_by=copies.held_by if copies else None,
                 unanswered=copies.unanswered if copies else None,
@@ -89,7 +90,7 @@ def issue(home: Path | None = HomeOption) -> None:
     """Sign a checkpoint of the log now and queue it for the peers (the worker also does this
     every `audit_checkpoint_seconds`)."""
     with opened(home) as node, transaction(node.sessions) as session:
-        row = checkpoint_service.issue(session, node)
+        row = witnesses.issue(session, node)
         sent = ", ".join(row.sent_to) or "no peer"
         typer.echo(f"checkpoint {row.id}: {row.count} entries, head {row.head_hash[:16]}…")
         typer.echo(f"queued for {sent}")
@@ -105,7 +106,7 @@ def export(
 ) -> None:
     """Export checkpoints as JSON, for the issuing node's 'comity audit verify --checkpoints'."""
     with opened(home) as node, transaction(node.sessions) as session:
-        data = checkpoint_service.export(session, node, issuer or None, own, actor())
+        data = witnesses.export(session, node, issuer or None, own, actor())
     if out is None:
         print_json(data)
     else:

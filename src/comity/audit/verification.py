@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from comity.audit import checkpoints
 from comity.audit import service as audit
+from comity.audit.checkpoint import EXPORT_FORMAT, CheckpointPayload, KeyLookup, read_checkpoint
 from comity.audit.models import AuditCheckpoint, AuditEntry
 from comity.kit.errors import ComityError
 
@@ -46,6 +46,7 @@ class Report:
 def verify(
     session: Session,
     participant: str,
+    lookup: KeyLookup,
     peer_tokens: list[str] | None = None,
     held_by: dict[str, list[str]] | None = None,
     unanswered: dict[str, str] | None = None,
@@ -61,7 +62,6 @@ def verify(
         report.findings.append(Finding(f"entry {problem.entry_id}", problem.problem))
     by_id = {e.id: e for e in entries}
     last_id = entries[-1].id if entries else 0
-    lookup = checkpoints.key_for(session)
     own = list(session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.id)).scalars())
     own_tokens = {row.token for row in own}
     for row in own:
@@ -69,19 +69,19 @@ def verify(
         payload = _verified_payload(row.token, lookup, participant, where, report)
         if payload is None:
             continue
-        if payload["count"] != row.count or payload["head_hash"] != row.head_hash:
+        if payload.count != row.count or payload.head_hash != row.head_hash:
             report.findings.append(
                 Finding(where, "stored count or head differ from what the checkpoint signs")
             )
         _check_against(payload, by_id, last_id, where, report)
 
-    def check_copy(token: str, where: str) -> dict[str, Any] | None:
+    def check_copy(token: str, where: str) -> CheckpointPayload | None:
         """A copy of one of our checkpoints kept elsewhere (a peer's export or its answer):
         signed by us, still in our table, and true of the chain."""
         payload = _verified_payload(token, lookup, participant, where, report)
         if payload is None:
             return None
-        where = f"{where} ({payload['count']} entries, {payload['at']})"
+        where = f"{where} ({payload.count} entries, {payload.at})"
         if token not in own_tokens:
             report.findings.append(
                 Finding(where, "missing from this node's audit_checkpoints (deleted here)")
@@ -99,9 +99,7 @@ def verify(
             payload = check_copy(token, f"checkpoint held by {holder}")
             if payload is None:
                 continue
-            heads.setdefault(int(payload["count"]), {}).setdefault(
-                str(payload["head_hash"]), []
-            ).append(holder)
+            heads.setdefault(payload.count, {}).setdefault(payload.head_hash, []).append(holder)
     for count, by_head in sorted(heads.items()):
         if len(by_head) > 1:
             holders = "; ".join(
@@ -126,10 +124,10 @@ def verify(
 
 
 def _verified_payload(
-    token: str, lookup: Any, participant: str, where: str, report: Report
-) -> dict[str, Any] | None:
+    token: str, lookup: KeyLookup, participant: str, where: str, report: Report
+) -> CheckpointPayload | None:
     try:
-        document = checkpoints.read_checkpoint(token, lookup)
+        document = read_checkpoint(token, lookup)
     except ComityError as exc:
         report.findings.append(Finding(where, f"signature does not verify: {exc.message}"))
         return None
@@ -143,13 +141,13 @@ def _verified_payload(
 
 
 def _check_against(
-    payload: dict[str, Any],
+    payload: CheckpointPayload,
     by_id: dict[int, AuditEntry],
     last_id: int,
     where: str,
     report: Report,
 ) -> None:
-    count = int(payload["count"])
+    count = payload.count
     if count == 0:
         return
     if count > last_id:
@@ -164,7 +162,7 @@ def _check_against(
     entry = by_id.get(count)
     if entry is None:
         report.findings.append(Finding(where, f"entry {count} it vouches for is missing"))
-    elif entry.hash != payload["head_hash"]:
+    elif entry.hash != payload.head_hash:
         report.findings.append(
             Finding(
                 where,
@@ -176,8 +174,8 @@ def _check_against(
 
 def read_export(data: Any) -> list[str]:
     """The checkpoint tokens of an exported file."""
-    if not isinstance(data, dict) or data.get("format") != checkpoints.EXPORT_FORMAT:
-        raise ComityError(f"not a checkpoint file (expected format {checkpoints.EXPORT_FORMAT})")
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+        raise ComityError(f"not a checkpoint file (expected format {EXPORT_FORMAT})")
     items = data.get("checkpoints")
     if not isinstance(items, list):
         raise ComityError("checkpoint file lacks its 'checkpoints' list")

@@ -16,6 +16,7 @@ from functools import cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from comity import law
 from comity.cases import workflow
 from comity.cases.models import Case
 from comity.kit.clock import utc_now
@@ -49,9 +50,7 @@ ANSWER_ACTS = frozenset(
 @cache
 def emergency_kinds() -> frozenset[str]:
     """Kinds the law data marks `emergency: true` (e.g. budapest-p2 9 and 10)."""
-    from comity.law import emergency_kinds as marked
-
-    return marked()
+    return law.emergency_kinds()
 
 
 def direction_of(case: Case) -> str:

@@ -9,17 +9,24 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from comity.kit.clock import utc_now
+from comity.protocol.kinds import TABLES
 from comity.store.base import Base, new_id, status_check
+
+#: Every state a request of any kind can be in, from the kinds' transition tables.
+CASE_STATES = sorted(set().union(*(table.states for table in TABLES.values())))
 
 
 class Case(Base):
     """One request, as seen by one party. `id` is the conversation id shared by both nodes.
     `side` says whether this node is the requesting or the requested party. `state` only
-    changes through `cases.service.apply_act`, which checks the kind's transition table."""
+    changes through `cases.service` (`_apply` for acts, `close_by_time` for an expiry), which
+    checks the kind's transition table and records the step as a `CaseEvent`; the database
+    refuses a state no table knows."""
 
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint(status_check("side", ["requesting", "requested"]), name="side"),
+        CheckConstraint(status_check("state", CASE_STATES), name="state"),
         Index("ix_cases_state", "state"),
         Index("ix_cases_linked_to", "linked_to"),
     )
@@ -61,7 +68,11 @@ class CaseEvent(Base):
     """One applied act: who, when, from which state to which, and the envelope that carried it."""
 
     __tablename__ = "case_events"
-    __table_args__ = (Index("ix_case_events_case_seq", "case_id", "seq", unique=True),)
+    __table_args__ = (
+        CheckConstraint(status_check("from_state", CASE_STATES), name="from_state"),
+        CheckConstraint(status_check("to_state", CASE_STATES), name="to_state"),
+        Index("ix_case_events_case_seq", "case_id", "seq", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))

@@ -39,10 +39,9 @@ def parse_disclosure(raw: dict[str, Any]) -> Disclosure:
 
 
 def offer_preservation(
-    session: Session, node: Node, preserved: Case, raw: dict[str, Any]
+    session: Session, node: Node, preserved: Case, disclosure: Disclosure
 ) -> Case | None:
     """A draft preservation request to the third state, for the officer to check and submit."""
-    disclosure = parse_disclosure(raw)
     state = disclosure.provider_state
     if state in (node.participant_id, preserved.counterpart):
         return None

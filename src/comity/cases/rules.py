@@ -4,16 +4,19 @@ receiver when the act arrives, so both refuse the same act with the same error."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from comity import law
 from comity.cases.models import Case
 from comity.cases.procedure import consultation_rule, procedure
 from comity.directory import service as directory_service
+from comity.evidence.errors import ConsentRequired
 from comity.kit.clock import utc_now
 from comity.kit.errors import ComityError
+from comity.law.errors import UnknownParty
 from comity.protocol.acts import (
     AcceptBody,
     Act,
@@ -29,11 +32,6 @@ from comity.protocol.errors import InvalidActBody
 DEFAULT_INSTRUMENT = "budapest"
 
 
-class UnknownParty(ComityError):
-    status_code = 422
-    code = "unknown_party"
-
-
 class ConsultationRequired(ComityError):
     """The instrument requires consulting the requesting party before this act."""
 
@@ -44,13 +42,6 @@ class ConsultationRequired(ComityError):
 class ConditionsMismatch(ComityError):
     status_code = 409
     code = "conditions_mismatch"
-
-
-class ConsentRequired(ComityError):
-    """Information supplied on conditions may not be passed on without the supplier's consent."""
-
-    status_code = 409
-    code = "consent_required"
 
 
 def check_counterpart(session: Session, us: str, counterpart: str) -> None:
@@ -68,12 +59,10 @@ def instrument_of(case: Case) -> str:
 
 
 def preservation_minimum_days(instrument: str) -> int:
-    from comity import law
-
     return law.preservation_minimum_days(instrument or DEFAULT_INSTRUMENT)
 
 
-def _check_preserved_until(case: Case, until: Any) -> None:
+def _check_preserved_until(case: Case, until: date | None) -> None:
     minimum = preservation_minimum_days(case.instrument)
     if until is None:
         raise InvalidActBody(
@@ -100,8 +89,6 @@ def _check_consulted(case: Case, act: Act) -> None:
 
 def check_act(case: Case, act: Act, body: ActBody) -> None:
     """Refuse an act whose content the applicable law does not allow."""
-    from comity import law
-
     if case.kind == "preservation" and act is Act.ACCEPT:
         if not isinstance(body, AcceptBody):
             raise InvalidActBody("accept needs an accept body")
@@ -183,7 +170,7 @@ def accepted_conditions(case: Case) -> dict[str, Any] | None:
     return accepted if isinstance(accepted, dict) else None
 
 
-def check_conditions_travel(case: Case, carried: Any) -> None:
+def check_conditions_travel(case: Case, carried: dict[str, Any] | None) -> None:
     """An answer carries the conditions both sides accepted; a different set is refused."""
     if carried is None:
         return

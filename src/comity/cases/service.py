@@ -11,30 +11,39 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from comity.audit import service as audit
 from comity.cases import offers, rules, workflow
+from comity.cases.errors import CaseChanged
+from comity.cases.messages import (
+    ACT_MESSAGE,
+    RECEIPT_MESSAGE,
+    ActMessage,
+    ReceiptMessage,
+    parse,
+)
 from comity.cases.models import Case, CaseEvent
+from comity.cases.workflow import Origin
+from comity.directory import service as directory_service
 from comity.kit import batch
 from comity.kit.clock import utc_now
 from comity.kit.errors import NotFound
+from comity.kit.settings import NodeSettings
+from comity.law import checking
+from comity.law.checking import BlockingFindings
 from comity.messaging import outbox
-from comity.messaging.delivery import keep_own_evidence
-from comity.messaging.models import OutboxMessage, ReceiptRecord
+from comity.messaging.models import InboxMessage, OutboxMessage, ReceiptRecord
 from comity.nodes.runtime import Node
-from comity.protocol.acts import Act, Side, SubmitBody, parse_act_body
+from comity.protocol.acts import Act, ActBody, EmptyBody, Side, SubmitBody, parse_act_body
 from comity.protocol.envelope import OpenedEnvelope
-from comity.protocol.errors import InvalidActBody, MalformedEnvelope, WrongParty
+from comity.protocol.errors import ActNotAllowed, InvalidActBody, MalformedEnvelope, WrongParty
 from comity.protocol.kinds import table_for
 from comity.protocol.receipts import Evidence, Receipt, verify_receipt
 from comity.timers import service as timers
-from comity.timers.models import Timer
 
-ACT_MESSAGE = "act"
 ANSWERS = (Act.EXECUTE, Act.EXECUTE_PARTIALLY)
-RECEIPT_MESSAGE = "receipt"
-RETRIEVAL_DEADLINE = "retrieval-deadline"
 
 
 def create_request(
@@ -65,21 +74,44 @@ def create_request(
     return case
 
 
-def get_case(session: Session, case_id: str) -> Case:
-    case = session.get(Case, case_id)
+def get_case(session: Session, case_id: str, *, for_update: bool = False) -> Case:
+    """The request `case_id`; `for_update` to change it (see `lock_case`)."""
+    case = lock_case(session, case_id) if for_update else session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no request {case_id} on this node", field="case_id")
     return case
 
 
+def lock_case(session: Session, case_id: str) -> Case | None:
+    """The request `case_id`, read afresh and locked until the end of the transaction, so
+    two acts on one request apply one after the other (PostgreSQL: `SELECT ... FOR UPDATE`;
+    SQLite serialises every writer from its BEGIN IMMEDIATE).
+
+    Locks are taken in one order everywhere: the audit chain's first (every change is
+    audited, and appends to the chain are serialised), then the request's row. A transaction
+    that audited something before it reaches a request (an inbound batch, a timer run) holds
+    them in that order already; taking the row first here would let the two wait on each
+    other."""
+    audit.lock_chain(session)
+    return session.get(Case, case_id, with_for_update=True, populate_existing=True)
+
+
 def _find_case(session: Session, case_id: str) -> Case | None:
-    """The request `case_id`, or None; in a batch scope the batch's requests are read once."""
+    """The request `case_id`, locked for a change, or None; in a batch scope the batch's
+    requests are read (and locked, in one order) once."""
     scope = batch.current(session)
     if scope is None or case_id not in scope.conversation_ids:
-        return session.get(Case, case_id)
+        return lock_case(session, case_id)
     known: dict[str, Case] | None = scope.memo.get(_BATCH_CASES)
     if known is None:
-        found = session.execute(select(Case).where(Case.id.in_(scope.conversation_ids)))
+        audit.lock_chain(session)
+        found = session.execute(
+            select(Case)
+            .where(Case.id.in_(scope.conversation_ids))
+            .order_by(Case.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         known = {case.id: case for case in found.scalars()}
         scope.memo[_BATCH_CASES] = known
     return known.get(case_id)
@@ -98,6 +130,7 @@ def events(session: Session, case_id: str) -> list[CaseEvent]:
 
 def _apply(
     session: Session,
+    settings: NodeSettings,
     case: Case,
     act: Act,
     by: Side,
@@ -105,13 +138,45 @@ def _apply(
     actor: str,
     message_id: str = "",
     *,
-    node: Node,
-    ours: bool,
+    origin: Origin,
 ) -> CaseEvent:
-    table = table_for(case.kind)
-    target = table.next_state(case.state, act, by)
+    """Apply `act` by `by` to `case` under the kind's transition table and the law's checks."""
+    target = table_for(case.kind).next_state(case.state, act, by)
     parsed = parse_act_body(act, body)
     rules.check_act(case, act, parsed)
+    return _step(
+        session,
+        settings,
+        case,
+        act,
+        by,
+        target,
+        parsed,
+        actor,
+        message_id,
+        origin=origin,
+        audit_tag=f"cases:act:{act.value}",
+    )
+
+
+def _step(
+    session: Session,
+    settings: NodeSettings,
+    case: Case,
+    act: Act,
+    by: Side,
+    target: str,
+    parsed: ActBody,
+    actor: str,
+    message_id: str,
+    *,
+    origin: Origin,
+    audit_tag: str,
+) -> CaseEvent:
+    """Record an allowed step: the event (who, when, from which state to which, why), the
+    request's new state and the act's effects, the audit entry, and what follows on this
+    node. Every change of a request's state goes through here."""
+    body = parsed.model_dump(mode="json")
     event = CaseEvent(
         case_id=case.id,
         seq=case.act_count + 1,
@@ -120,9 +185,9 @@ def _apply(
         actor=actor,
         from_state=case.state,
         to_state=target,
-        body=parsed.model_dump(mode="json"),
+        body=body,
         message_id=message_id,
-        note=_why(parsed.model_dump(mode="json")),
+        note=_why(parsed),
     )
     session.add(event)
     rules.apply_effects(case, act, parsed)
@@ -131,7 +196,7 @@ def _apply(
     case.act_count += 1
     audit.record(
         session,
-        f"cases:act:{act.value}",
+        audit_tag,
         actor,
         case.id,
         kind=case.kind,
@@ -139,14 +204,14 @@ def _apply(
         from_state=event.from_state,
         to_state=target,
     )
-    workflow.after_act(session, node.settings, case, event, ours)
+    workflow.after_act(session, settings, case, event, origin)
     return event
 
 
-def _why(body: dict[str, Any]) -> str:
+def _why(body: ActBody) -> str:
     """The reason an act gives, kept on its event (who and when are columns)."""
     for key in ("reasons", "note", "subject", "status", "summary"):
-        value = body.get(key)
+        value = getattr(body, key, None)
         if isinstance(value, str) and value:
             return value[:4000]
     return ""
@@ -163,8 +228,12 @@ def perform(
 ) -> Case:
     """Perform `act` as this node's party and queue it for the counterpart. An answer carries
     the accepted conditions; `disclosure` (traffic data revealing a provider in a third state,
-    Budapest 30) travels with a partial execution of a preservation."""
-    case = get_case(session, case_id)
+    Budapest 30) travels with a partial execution of a preservation.
+
+    The request is locked first: an act performed at the same time waits, then finds the new
+    state (and is refused by the table if it no longer fits). A collision that gets through
+    anyway is `CaseChanged` (409), never a server error."""
+    case = get_case(session, case_id, for_update=True)
     if act is Act.DELIVER:
         raise WrongParty("delivery is recorded by the system from receipts, not performed")
     by = Side(case.side)
@@ -172,20 +241,32 @@ def perform(
         check_law_before_sending(session, case)
         body = {"kind": case.kind, "request": case.request}
     from_state = case.state
-    event = _apply(session, case, act, by, body, actor, node=node, ours=True)
-    payload: dict[str, Any] = {
-        "act": act.value,
-        "kind": case.kind,
-        "from_state": from_state,
-        "body": event.body,
-    }
-    if act in ANSWERS and rules.accepted_conditions(case) is not None:
-        payload["conditions"] = rules.accepted_conditions(case)
-    if disclosure is not None:
-        payload["disclosure"] = disclosure
-    message = outbox.enqueue(session, node, case.counterpart, case.id, ACT_MESSAGE, payload)
-    event.message_id = message.message_id
+    event = _apply(session, node.settings, case, act, by, body, actor, origin=Origin.OURS)
+    _flush_act(session, case, act)
+    message = ActMessage(
+        act=act,
+        kind=case.kind,
+        from_state=from_state,
+        body=event.body,
+        conditions=rules.accepted_conditions(case) if act in ANSWERS else None,
+        disclosure=None if disclosure is None else offers.parse_disclosure(disclosure),
+    )
+    sent = outbox.enqueue(session, node, case.counterpart, case.id, ACT_MESSAGE, message.payload())
+    event.message_id = sent.message_id
     return case
+
+
+def _flush_act(session: Session, case: Case, act: Act) -> None:
+    """Write the act now, so that a collision with another act on the request (the event's
+    sequence number taken twice, a timer of the same step) is refused as `CaseChanged`."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise CaseChanged(
+            f"request {case.id} changed while '{act.value}' was being applied: nothing was"
+            " recorded; read the request again",
+            case_id=case.id,
+        ) from exc
 
 
 def check_law_before_sending(session: Session, case: Case) -> None:
@@ -194,10 +275,6 @@ def check_law_before_sending(session: Session, case: Case) -> None:
     language the requested party does not accept…) are the same a draft shows before
     approval. A request made through the drafts was checked at dispatch; one created directly
     (`POST /v1/cases`) is checked here, so no path sends what the law data forbids."""
-    from comity.directory import service as directory_service
-    from comity.law import checking
-    from comity.law.checking import BlockingFindings
-
     document = dict(case.request)
     document.setdefault("kind", case.kind)
     document.setdefault("requesting_party", case.our_party)
@@ -212,71 +289,35 @@ def check_law_before_sending(session: Session, case: Case) -> None:
 
 def receive_act(session: Session, node: Node, opened: OpenedEnvelope) -> None:
     """Apply an act performed by the counterpart (inbox handler)."""
-    payload = opened.payload
-    try:
-        act = Act(str(payload["act"]))
-        kind = str(payload["kind"])
-        body = payload["body"]
-    except (KeyError, ValueError) as exc:
-        raise MalformedEnvelope(f"act message lacks or garbles {exc}") from exc
-    if not isinstance(body, dict):
-        raise MalformedEnvelope("act body must be a JSON object")
+    message = parse(ActMessage, opened.payload)
+    act, kind, body = message.act, message.kind, message.body
     sender = opened.header.sender
+    message_id = opened.header.message_id
+    settings = node.settings
     case = _find_case(session, opened.header.conversation_id)
     if act is Act.SUBMIT and case is None:
-        submitted = parse_act_body(act, body)
-        if not isinstance(submitted, SubmitBody):
-            raise InvalidActBody("submit needs the request and its kind")
-        if submitted.kind != kind:
-            raise InvalidActBody("submitted kind differs from the message kind", field="kind")
-        table_for(kind)
-        case = Case(
-            id=opened.header.conversation_id,
-            kind=kind,
-            side=Side.REQUESTED.value,
-            our_party=node.participant_id,
-            counterpart=sender,
-            state=table_for(kind).initial,
-            instrument=str(submitted.request.get("instrument", "")),
-            request=submitted.request,
-            created_by=sender,
-            # The column defaults, set now: the row is inserted with the rest of the
-            # transaction (no flush per request), and the acts below read these fields.
-            preserved_until=None,
-            created_at=utc_now(),
-            retrieved_at=None,
-            act_count=0,
-            conditions={},
-            consulted_at=None,
-            linked_to=None,
-            deadline_at=None,
-        )
-        case.state_at = case.created_at
-        session.add(case)
-        scope = batch.current(session)
-        if scope is not None and _BATCH_CASES in scope.memo:
-            scope.memo[_BATCH_CASES][case.id] = case
+        case = _received(session, node, opened, message)
         _apply(
             session,
+            settings,
             case,
             act,
             Side.REQUESTING,
             body,
             sender,
-            opened.header.message_id,
-            node=node,
-            ours=False,
+            message_id,
+            origin=Origin.THEIRS,
         )
         _apply(
             session,
+            settings,
             case,
             Act.DELIVER,
             Side.REQUESTED,
             {},
             node.participant_id,
-            opened.header.message_id,
-            node=node,
-            ours=False,
+            message_id,
+            origin=Origin.THEIRS,
         )
         return
     if case is None:
@@ -291,21 +332,56 @@ def receive_act(session: Session, node: Node, opened: OpenedEnvelope) -> None:
         # on the way back to us.
         _apply(
             session,
+            settings,
             case,
             Act.DELIVER,
             Side.REQUESTED,
             {},
             sender,
-            opened.header.message_id,
-            node=node,
-            ours=False,
+            message_id,
+            origin=Origin.THEIRS,
         )
     if act in ANSWERS:
-        rules.check_conditions_travel(case, payload.get("conditions"))
-    _apply(session, case, act, by, body, sender, opened.header.message_id, node=node, ours=False)
-    disclosure = payload.get("disclosure")
-    if isinstance(disclosure, dict) and case.side == Side.REQUESTING.value:
-        offers.offer_preservation(session, node, case, disclosure)
+        rules.check_conditions_travel(case, message.conditions)
+    _apply(session, settings, case, act, by, body, sender, message_id, origin=Origin.THEIRS)
+    if message.disclosure is not None and case.side == Side.REQUESTING.value:
+        offers.offer_preservation(session, node, case, message.disclosure)
+
+
+def _received(session: Session, node: Node, opened: OpenedEnvelope, message: ActMessage) -> Case:
+    """The request a counterpart submits, new on this node (the requested side)."""
+    submitted = parse_act_body(Act.SUBMIT, message.body)
+    if not isinstance(submitted, SubmitBody):
+        raise InvalidActBody("submit needs the request and its kind")
+    if submitted.kind != message.kind:
+        raise InvalidActBody("submitted kind differs from the message kind", field="kind")
+    case = Case(
+        id=opened.header.conversation_id,
+        kind=message.kind,
+        side=Side.REQUESTED.value,
+        our_party=node.participant_id,
+        counterpart=opened.header.sender,
+        state=table_for(message.kind).initial,
+        instrument=str(submitted.request.get("instrument", "")),
+        request=submitted.request,
+        created_by=opened.header.sender,
+        # The column defaults, set now: the row is inserted with the rest of the
+        # transaction (no flush per request), and the acts below read these fields.
+        preserved_until=None,
+        created_at=utc_now(),
+        retrieved_at=None,
+        act_count=0,
+        conditions={},
+        consulted_at=None,
+        linked_to=None,
+        deadline_at=None,
+    )
+    case.state_at = case.created_at
+    session.add(case)
+    scope = batch.current(session)
+    if scope is not None and _BATCH_CASES in scope.memo:
+        scope.memo[_BATCH_CASES][case.id] = case
+    return case
 
 
 def on_delivered(session: Session, node: Node, message: OutboxMessage, receipt: Receipt) -> None:
@@ -323,18 +399,18 @@ def on_delivered(session: Session, node: Node, message: OutboxMessage, receipt: 
     if case.state == "submitted":
         _apply(
             session,
+            node.settings,
             case,
             Act.DELIVER,
             Side.REQUESTED,
             {},
             receipt.issuer,
             message.message_id,
-            node=node,
-            ours=False,
+            origin=Origin.THEIRS,
         )
     timers.schedule(
         session,
-        RETRIEVAL_DEADLINE,
+        workflow.RETRIEVAL_DEADLINE,
         message.message_id,
         utc_now() + timedelta(seconds=node.settings.retrieval_deadline_seconds),
         case_id=case.id,
@@ -346,16 +422,17 @@ def on_delivered(session: Session, node: Node, message: OutboxMessage, receipt: 
 
 def open_case(session: Session, node: Node, case_id: str, actor: str) -> Case:
     """An officer opens a request. The first opening of a received request sends the
-    requesting party a signed `retrieved` receipt."""
+    requesting party a signed `retrieved` receipt (once: two openings at the same time wait
+    for each other)."""
     case = get_case(session, case_id)
+    if case.side == Side.REQUESTED.value and case.retrieved_at is None:
+        case = get_case(session, case_id, for_update=True)
     audit.record(session, "cases:request:read", actor, case.id)
     if case.side == Side.REQUESTED.value and case.retrieved_at is None:
         case.retrieved_at = utc_now()
         submit = session.execute(
             select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.act == "submit")
         ).scalar_one()
-        from comity.messaging.models import InboxMessage
-
         inbound = session.get(InboxMessage, submit.message_id)
         if inbound is None:
             raise NotFound(f"the envelope that carried request {case.id} is missing")
@@ -371,29 +448,21 @@ def open_case(session: Session, node: Node, case_id: str, actor: str) -> Case:
             reason=f"opened by {actor}",
         )
         token = receipt.sign(node.keyring.signing_key())
-        session.add(
-            ReceiptRecord(
-                message_id=inbound.message_id,
-                conversation_id=case.id,
-                evidence=Evidence.RETRIEVED.value,
-                issuer=node.participant_id,
-                token=token,
-                at=case.retrieved_at,
-            )
-        )
+        session.add(ReceiptRecord.of(receipt, token))
         outbox.enqueue(
-            session, node, case.counterpart, case.id, RECEIPT_MESSAGE, {"receipt": token}
+            session,
+            node,
+            case.counterpart,
+            case.id,
+            RECEIPT_MESSAGE,
+            ReceiptMessage(receipt=token).model_dump(mode="json"),
         )
     return case
 
 
 def receive_receipt(session: Session, node: Node, opened: OpenedEnvelope) -> None:
     """A `retrieved` receipt from the counterpart (inbox handler)."""
-    from comity.directory import service as directory_service
-
-    token = opened.payload.get("receipt")
-    if not isinstance(token, str):
-        raise MalformedEnvelope("receipt message lacks the signed receipt")
+    token = parse(ReceiptMessage, opened.payload).receipt
     directory = directory_service.current(session)
     receipt = verify_receipt(
         token,
@@ -422,49 +491,33 @@ def receive_receipt(session: Session, node: Node, opened: OpenedEnvelope) -> Non
         )
     ).scalar_one()
     if not already:
-        session.add(
-            ReceiptRecord(
-                message_id=receipt.message_id,
-                conversation_id=receipt.conversation_id,
-                evidence=Evidence.RETRIEVED.value,
-                issuer=receipt.issuer,
-                token=token,
-                at=receipt.at,
-            )
-        )
-    timers.cancel(session, RETRIEVAL_DEADLINE, receipt.message_id)
+        session.add(ReceiptRecord.of(receipt, token))
+    timers.cancel(session, workflow.RETRIEVAL_DEADLINE, receipt.message_id)
 
 
-def retrieval_deadline_handler(node: Node) -> Any:
-    def fire(session: Session, timer: Timer) -> None:
-        got = session.execute(
-            select(ReceiptRecord.id).where(
-                ReceiptRecord.message_id == timer.subject,
-                ReceiptRecord.evidence == Evidence.RETRIEVED.value,
-            )
-        ).first()
-        if got:
-            return
-        conversation_id = str(timer.data.get("conversation_id", ""))
-        keep_own_evidence(
-            session,
-            node,
-            Evidence.NOT_RETRIEVED,
-            timer.subject,
-            conversation_id,
-            str(timer.data.get("envelope_sha256", "")),
-            str(timer.data.get("recipient", "")),
-            "not opened by the requested party in time",
+def close_by_time(session: Session, settings: NodeSettings, case: Case, why: str) -> CaseEvent:
+    """Close a preservation whose date passed: both nodes do this from the same date, so no
+    envelope travels; the step is the system's, recorded like any act (event, audit, what
+    follows). Only a request whose measure is held can expire (`workflow.held_states`)."""
+    if case.state not in workflow.held_states(case.kind):
+        raise ActNotAllowed(
+            f"{case.kind}: a request that is '{case.state}' does not expire",
+            state=case.state,
+            act=Act.CLOSE.value,
         )
-        audit.record(
-            session,
-            "cases:request:not-retrieved",
-            "system",
-            conversation_id,
-            message=timer.subject,
-        )
-
-    return fire
+    return _step(
+        session,
+        settings,
+        case,
+        Act.CLOSE,
+        Side(case.side),
+        "closed",
+        EmptyBody(note=why),
+        "system",
+        "",
+        origin=Origin.SYSTEM,
+        audit_tag="cases:preservation:expired",
+    )
 
 
 def list_cases(session: Session, state: str | None = None) -> list[Case]:

@@ -7,15 +7,20 @@ commit together: a timer fires once.
 
 from __future__ import annotations
 
-from typing import Any
-
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from comity.audit import service as audit
-from comity.cases import workflow
-from comity.cases.models import Case, CaseEvent
+from comity.cases import service, workflow
+from comity.cases.models import Case
 from comity.kit.clock import utc_now
+from comity.kit.settings import NodeSettings
+from comity.messaging.delivery import keep_own_evidence
+from comity.messaging.models import ReceiptRecord
+from comity.nodes.runtime import Node
+from comity.protocol.receipts import Evidence
 from comity.timers.models import Timer
+from comity.timers.service import TimerHandler
 
 
 def _case(session: Session, timer: Timer) -> Case | None:
@@ -94,9 +99,9 @@ def preservation_warning(session: Session, timer: Timer) -> None:
     )
 
 
-def preservation_expiry(session: Session, timer: Timer) -> None:
+def preservation_expiry(session: Session, timer: Timer, settings: NodeSettings) -> None:
     """Expiry closes the preservation, unless a follow-up request is still undecided."""
-    case = _case(session, timer)
+    case = service.lock_case(session, timer.case_id) if timer.case_id else None
     if not _open(case) or case is None or case.preserved_until is None:
         return
     now = utc_now()
@@ -113,39 +118,7 @@ def preservation_expiry(session: Session, timer: Timer) -> None:
             f" decision on follow-up request {follow_up.id}.",
         )
         return
-    expire(session, case, "preserved-until date passed")
-
-
-def expire(session: Session, case: Case, why: str) -> None:
-    """Close a preservation by the passing of time: both nodes do this from the same date, so
-    no envelope is needed (the table has no act for it; the system records the event)."""
-    event = CaseEvent(
-        case_id=case.id,
-        seq=case.act_count + 1,
-        act="close",
-        by_side=case.side,
-        actor="system",
-        from_state=case.state,
-        to_state="closed",
-        body={"note": why},
-        note=why,
-    )
-    session.add(event)
-    audit.record(
-        session,
-        "cases:preservation:expired",
-        "system",
-        case.id,
-        from_state=case.state,
-        to_state="closed",
-    )
-    case.state = "closed"
-    case.state_at = utc_now()
-    case.act_count += 1
-    session.flush()
-    from comity.timers import service as timers
-
-    timers.cancel_for_case(session, case.id)
+    service.close_by_time(session, settings, case, "preserved-until date passed")
     workflow.tell_desk(
         session,
         case,
@@ -154,7 +127,41 @@ def expire(session: Session, case: Case, why: str) -> None:
     )
 
 
-def handlers() -> dict[str, Any]:
+def retrieval_deadline(session: Session, timer: Timer, node: Node) -> None:
+    """Our request was delivered but not opened in time: keep signed `not-retrieved` evidence."""
+    got = session.execute(
+        select(ReceiptRecord.id).where(
+            ReceiptRecord.message_id == timer.subject,
+            ReceiptRecord.evidence == Evidence.RETRIEVED.value,
+        )
+    ).first()
+    if got:
+        return
+    conversation_id = str(timer.data.get("conversation_id", ""))
+    keep_own_evidence(
+        session,
+        node,
+        Evidence.NOT_RETRIEVED,
+        timer.subject,
+        conversation_id,
+        str(timer.data.get("envelope_sha256", "")),
+        str(timer.data.get("recipient", "")),
+        "not opened by the requested party in time",
+    )
+    audit.record(
+        session, "cases:request:not-retrieved", "system", conversation_id, message=timer.subject
+    )
+
+
+def handlers(node: Node) -> dict[str, TimerHandler]:
+    """The timer handlers of requests, by timer kind (assembled in `transport.wiring`)."""
+
+    def expiry(session: Session, timer: Timer) -> None:
+        preservation_expiry(session, timer, node.settings)
+
+    def retrieval(session: Session, timer: Timer) -> None:
+        retrieval_deadline(session, timer, node)
+
     return {
         workflow.ACK_EXPECTED: acknowledgement_expected,
         workflow.REQUEST_DEADLINE: request_deadline,
@@ -162,5 +169,6 @@ def handlers() -> dict[str, Any]:
         workflow.STATUS_REMINDER: status_reminder,
         workflow.STATUS_ANSWER: status_answer_due,
         workflow.PRESERVATION_WARNING: preservation_warning,
-        workflow.PRESERVATION_EXPIRY: preservation_expiry,
+        workflow.PRESERVATION_EXPIRY: expiry,
+        workflow.RETRIEVAL_DEADLINE: retrieval,
     }

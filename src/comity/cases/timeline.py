@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from comity import law
 from comity.cases import permissions, rules
 from comity.cases.models import Case, CaseEvent
+from comity.law.loader import get_law
 from comity.messaging.models import OutboxMessage, ReceiptRecord
 from comity.protocol.acts import Act, Side
 from comity.protocol.kinds import table_for
@@ -126,14 +128,11 @@ class GroundOption:
 def grounds(case: Case, part: str) -> tuple[list[GroundOption], str]:
     """The grounds the request's instrument allows for `part` ('refusal' or 'postponement')
     of its kind, and the article that lists them ('' if the law data names none)."""
-    from comity.law import LawError
-    from comity.law.loader import get_law
-
-    law = get_law()
+    data = get_law()
     try:
-        instrument = law.instruments.get(rules.instrument_of(case))
+        instrument = data.instruments.get(rules.instrument_of(case))
         rule = instrument.kinds.get(case.kind) if instrument else None
-    except LawError:
+    except law.LawError:
         return [], ""
     listed = getattr(rule, part, None) if rule else None
     if listed is None:
@@ -141,7 +140,7 @@ def grounds(case: Case, part: str) -> tuple[list[GroundOption], str]:
     options = [
         GroundOption(
             code=g.ground,
-            title=law.grounds[g.ground].title if g.ground in law.grounds else g.ground,
+            title=data.grounds[g.ground].title if g.ground in data.grounds else g.ground,
             citation=g.citation,
             verified=g.verified,
         )
@@ -152,8 +151,6 @@ def grounds(case: Case, part: str) -> tuple[list[GroundOption], str]:
 
 def field_labels(case: Case) -> dict[str, tuple[str, str]]:
     """The request's fields the law data names: field → (label, citation)."""
-    from comity import law
-
     try:
         elements = law.required_elements(case.kind, rules.instrument_of(case))
     except law.LawError:
@@ -163,12 +160,9 @@ def field_labels(case: Case) -> dict[str, tuple[str, str]]:
 
 def channel(case: Case) -> str:
     """The channel the request takes under its instrument in the law data ('' if none)."""
-    from comity.law import LawError
-    from comity.law.loader import get_law
-
     try:
         instrument = get_law().instruments.get(rules.instrument_of(case))
-    except LawError:
+    except law.LawError:
         return ""
     rule = instrument.kinds.get(case.kind) if instrument else None
     return str(rule.route.primary) if rule else ""

@@ -7,7 +7,10 @@ as the act, so a timer exists exactly when the act that started it was committed
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,14 +18,16 @@ from sqlalchemy.orm import Session
 from comity import law
 from comity.cases import rules
 from comity.cases.models import Case, CaseEvent
-from comity.duty import service as duty
 from comity.kit.clock import utc_now
 from comity.kit.settings import NodeSettings
+from comity.law.loader import get_law
 from comity.notifications import service as notifications
 from comity.protocol.acts import Act, Side
+from comity.protocol.kinds import table_for
 from comity.timers import service as timers
 
 ACK_EXPECTED = "acknowledgement-expected"
+RETRIEVAL_DEADLINE = "retrieval-deadline"
 REQUEST_DEADLINE = "request-deadline"
 LAW_DEADLINE = "law-deadline"
 STATUS_REMINDER = "status-reminder"
@@ -44,12 +49,58 @@ UNDECIDED = (
 ENDED = ("refused", "withdrawn", "closed", "conditions-declined")
 
 
+class Origin(StrEnum):
+    """Who performed an applied act: this node's officer, the counterpart, or the system (a
+    preservation closed by the passing of its date, on both nodes alike)."""
+
+    OURS = "ours"
+    THEIRS = "theirs"
+    SYSTEM = "system"
+
+
+UrgentHook = Callable[[Session, NodeSettings, Case], object]
+"""An urgent request was received (the 24/7 desk takes it)."""
+ActedHook = Callable[[Session, str, str], object]
+"""Our side acted on a received request (`case_id`, the officer): it was taken in hand."""
+
+
+@dataclass
+class CaseHooks:
+    """What other features do when a request moves, without requests knowing them: they are
+    registered by the node's assembly (`comity.transport.wiring`)."""
+
+    on_urgent_received: list[UrgentHook] = field(default_factory=list)
+    on_answered: list[ActedHook] = field(default_factory=list)
+
+
+_hooks = CaseHooks()
+
+
+def install(hooks: CaseHooks) -> None:
+    """Use `hooks` for every request of this process from now on (the assembly calls it)."""
+    global _hooks
+    _hooks = hooks
+
+
+def held_states(kind: str) -> frozenset[str]:
+    """States in which an accepted measure is held (preserved data, until its date): those
+    reachable from `accepted` in the kind's table without ending the request."""
+    table = table_for(kind)
+    found: set[str] = set()
+    todo = ["accepted"] if "accepted" in table.states else []
+    while todo:
+        state = todo.pop()
+        if state in found or state in ENDED:
+            continue
+        found.add(state)
+        todo.extend(t.target for t in table.allowed(state))
+    return frozenset(found)
+
+
 def urgent(case: Case) -> bool:
     """Whether the request goes through the 24/7 desk: its route in the law data starts at the
     24/7 contact (preservation, emergency disclosure, ...)."""
     try:
-        from comity.law.loader import get_law
-
         inst = get_law().instruments.get(rules.instrument_of(case))
         rule = inst.kinds.get(case.kind) if inst else None
     except law.LawError:
@@ -66,9 +117,10 @@ def tell_desk(session: Session, case: Case, topic: str, text: str) -> None:
 
 
 def after_act(
-    session: Session, settings: NodeSettings, case: Case, event: CaseEvent, ours: bool
+    session: Session, settings: NodeSettings, case: Case, event: CaseEvent, origin: Origin
 ) -> None:
     """Effects of `event` (already applied to `case`) on this node."""
+    ours, theirs = origin is Origin.OURS, origin is Origin.THEIRS
     act = Act(event.act)
     now = utc_now()
     requesting = case.side == Side.REQUESTING.value
@@ -91,10 +143,12 @@ def after_act(
             f"New {case.kind} request {case.id} from {case.counterpart}.",
         )
         if urgent(case):
-            duty.assign(session, settings, case)
+            for received in _hooks.on_urgent_received:
+                received(session, settings, case)
     if ours and not requesting and act not in (Act.SUBMIT, Act.DELIVER):
-        duty.acknowledged(session, case.id, event.actor)
-    if not ours and act not in (Act.SUBMIT, Act.DELIVER):
+        for answered in _hooks.on_answered:
+            answered(session, case.id, event.actor)
+    if theirs and act not in (Act.SUBMIT, Act.DELIVER):
         tell_desk(
             session,
             case,

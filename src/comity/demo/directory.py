@@ -14,6 +14,8 @@ from comity.directory.document import parse_directory
 
 PARTIES = Path(__file__).with_name("parties.yaml")
 REGISTRY_ID = "REGISTRY"
+#: The demo's nodes besides the registry: the states and providers the scenarios run between.
+STATES = ("XA", "XB", "XC", "PB", "XD", "PD")
 EXAMPLE_PATH = "examples/directory/scenario.yaml"
 # Fixed, so that regenerating the example gives the same bytes; the example is never imported
 # by a node (unsigned), so its validity period only has to cover the scenario's dates.

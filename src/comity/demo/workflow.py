@@ -3,44 +3,21 @@ lifecycle of 1), run against real nodes by `comity demo` and by tests/federation
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
+from comity.demo.federation import DemoFailed, Federation, Say, refused, wait_until
+from comity.demo.samples import load_request, preservation_request
 from comity.kit.clock import utc_now
-from comity.kit.errors import ComityError
-
-Say = Callable[[str], None]
 
 #: The demo compresses the 24/7 desk's hour to acknowledge into a few seconds.
 DEMO_DUTY_ACK_SECONDS = 4
-
-
-def load_request(kind: str) -> dict[str, Any]:
-    from comity.demo.run import REQUESTS
-
-    loaded: dict[str, Any] = json.loads((REQUESTS / f"{kind}.json").read_text(encoding="utf-8"))
-    return loaded
-
-
-def _refused(call: Callable[[], Any], what: str) -> str:
-    from comity.demo.run import DemoFailed
-
-    try:
-        call()
-    except ComityError as exc:
-        return exc.message
-    raise DemoFailed(f"{what} was allowed")
 
 
 def _in_days(days: int) -> str:
     return (utc_now() + timedelta(days=days)).date().isoformat()
 
 
-def preservation_lifecycle(fed: Any, say: Say) -> None:
-    from comity.demo.run import preservation_request, wait_until
-
+def preservation_lifecycle(fed: Federation, say: Say) -> None:
     xa, xb = fed.officer("XA", "xa-duty"), fed.officer("XB", "xb-duty")
     say("Scenario 1c — preservation extended, traffic data disclosed, then the follow-up MLA")
     case = xa.create("preservation", "XB", preservation_request())["id"]
@@ -86,8 +63,6 @@ def preservation_lifecycle(fed: Any, say: Say) -> None:
     xb.await_state(mla, "delivered")
     linked = xb.call("GET", f"/v1/cases/{mla}/workflow")["linked_to"]
     if linked != case:
-        from comity.demo.run import DemoFailed
-
         raise DemoFailed("the follow-up MLA was not linked to its preservation")
     say(
         "  XA's follow-up MLA is linked to the preservation on both nodes: the data stays"
@@ -95,9 +70,7 @@ def preservation_lifecycle(fed: Any, say: Say) -> None:
     )
 
 
-def emergency_escalation(fed: Any, say: Say) -> None:
-    from comity.demo.run import DemoFailed, wait_until
-
+def emergency_escalation(fed: Federation, say: Say) -> None:
     xa = fed.officer("XA", "xa-duty")
     admin = fed.officer("XD", "xd-admin")
     supervisor = fed.officer("XD", "xd-supervisor")
@@ -153,18 +126,18 @@ def emergency_escalation(fed: Any, say: Say) -> None:
     say("  XD answers within hours; XA sends the formal follow-up XD requires")
 
 
-def refusal_after_consultation(fed: Any, say: Say) -> None:
+def refusal_after_consultation(fed: Federation, say: Say) -> None:
     xb, xc = fed.officer("XB", "xb-duty"), fed.officer("XC", "xc-duty")
     say("Scenario 4 — a refusal done right: XB asks XC for interception (untoc)")
     case = xb.create("interception", "XC", load_request("interception"))["id"]
     xb.act(case, "submit")
     xc.await_state(case, "delivered")
-    reason = _refused(
+    reason = refused(
         lambda: xc.act(case, "refuse", grounds=["bank-secrecy"], reasons="Bank secrecy"),
         "refusal for bank secrecy",
     )
     say(f"  XC tries to refuse for bank secrecy: {reason}")
-    reason = _refused(
+    reason = refused(
         lambda: xc.act(case, "refuse", grounds=["essential-interests"], reasons="Political"),
         "refusal without consultation",
     )
@@ -192,9 +165,7 @@ def refusal_after_consultation(fed: Any, say: Say) -> None:
     xb.act(case, "close")
 
 
-def conditions_on_use(fed: Any, say: Say) -> None:
-    from comity.demo.run import wait_until
-
+def conditions_on_use(fed: Federation, say: Say) -> None:
     xa, xb, xc = (fed.officer(p, f"{p.lower()}-duty") for p in ("XA", "XB", "XC"))
     say("Scenario 5 — conditions on use")
     case = xa.create("mla", "XB", load_request("mla"))["id"]
@@ -220,7 +191,7 @@ def conditions_on_use(fed: Any, say: Say) -> None:
     xa.await_state(info["id"], "delivered")
     xa.act(info["id"], "accept-conditions")
     xc.await_state(info["id"], "accepted")
-    reason = _refused(
+    reason = refused(
         lambda: xa.call("POST", f"/v1/cases/{info['id']}/onward-transfer", params={"to": "XD"}),
         "onward transfer without consent",
     )
@@ -255,9 +226,7 @@ def conditions_on_use(fed: Any, say: Say) -> None:
     say("  XA reports its use back to XC")
 
 
-def withdrawal(fed: Any, say: Say) -> None:
-    from comity.demo.run import preservation_request
-
+def withdrawal(fed: Federation, say: Say) -> None:
     xa, xb, xc = (fed.officer(p, f"{p.lower()}-duty") for p in ("XA", "XB", "XC"))
     say("Scenario 6 — no longer needed: XA withdraws its MLA and its preservation")
     mla = xa.create("mla", "XB", load_request("mla"))["id"]

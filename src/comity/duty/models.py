@@ -4,6 +4,7 @@ a point of contact available twenty-four hours a day, seven days a week)."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -12,7 +13,27 @@ from comity.kit.clock import utc_now
 from comity.store.base import Base, status_check
 
 ROSTER_ROLES = ["officer", "supervisor", "central-authority"]
-ASSIGNMENT_STATUSES = ["open", "acknowledged", "escalated", "handed-off"]
+
+
+class AssignmentStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    ESCALATED = "escalated"
+    HANDED_OFF = "handed-off"
+
+
+ASSIGNMENT_STATUSES = [status.value for status in AssignmentStatus]
+
+ALLOWED_STATUS_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
+    # The person acknowledged in time (any act of ours on the request), or did not: the
+    # request goes to the next person on the chain.
+    AssignmentStatus.OPEN: frozenset({AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.ESCALATED}),
+    # Nobody was left on the chain: the central authority takes the request.
+    AssignmentStatus.ESCALATED: frozenset({AssignmentStatus.HANDED_OFF}),
+    AssignmentStatus.ACKNOWLEDGED: frozenset(),
+    AssignmentStatus.HANDED_OFF: frozenset(),
+}
+"""Which status an assignment may take next; `duty.service` changes a status only through it."""
 
 
 class RosterEntry(Base):

@@ -17,14 +17,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from comity.audit import service as audit
-from comity.duty.models import ROSTER_ROLES, DutyAssignment, RosterEntry
+from comity.cases.models import Case
+from comity.duty.models import (
+    ALLOWED_STATUS_TRANSITIONS,
+    ROSTER_ROLES,
+    AssignmentStatus,
+    DutyAssignment,
+    RosterEntry,
+)
 from comity.kit import batch
 from comity.kit.clock import utc_now
-from comity.kit.errors import ComityError, NotFound
+from comity.kit.errors import ComityError, Conflict, NotFound
 from comity.kit.settings import NodeSettings
 from comity.notifications import service as notifications
 from comity.timers import service as timers
 from comity.timers.models import Timer
+from comity.timers.service import TimerHandler
 
 ACK_TIMER = "duty-ack-deadline"
 
@@ -32,6 +40,24 @@ ACK_TIMER = "duty-ack-deadline"
 class InvalidRosterEntry(ComityError):
     status_code = 422
     code = "invalid_roster_entry"
+
+
+class AssignmentClosed(Conflict):
+    """The assignment's status does not allow the change (e.g. escalating an acknowledged one)."""
+
+    code = "duty_assignment_status"
+
+
+def change_status(assignment: DutyAssignment, target: AssignmentStatus) -> None:
+    """Change an assignment's status along `ALLOWED_STATUS_TRANSITIONS`, or `AssignmentClosed`."""
+    current = AssignmentStatus(assignment.status)
+    if target not in ALLOWED_STATUS_TRANSITIONS[current]:
+        raise AssignmentClosed(
+            f"assignment {assignment.id} of request {assignment.case_id} is {current.value};"
+            f" it cannot become {target.value}",
+            status=current.value,
+        )
+    assignment.status = target.value
 
 
 def _clock_time(value: str, field: str) -> time:
@@ -108,7 +134,7 @@ def assignments(session: Session, case_id: str | None = None) -> list[DutyAssign
     return list(session.execute(query).scalars())
 
 
-def _text(case: Any, due: datetime, why: str) -> str:
+def _text(case: Case, due: datetime, why: str) -> str:
     return (
         f"{why}: urgent {case.kind} request {case.id} from {case.counterpart}. "
         f"Acknowledge by {due.strftime('%Y-%m-%d %H:%M')} UTC."
@@ -116,7 +142,7 @@ def _text(case: Any, due: datetime, why: str) -> str:
 
 
 def _give(
-    session: Session, settings: NodeSettings, case: Any, entry: RosterEntry, level: int, why: str
+    session: Session, settings: NodeSettings, case: Case, entry: RosterEntry, level: int, why: str
 ) -> DutyAssignment:
     now = utc_now()
     due = now + timedelta(seconds=settings.duty_ack_seconds)
@@ -181,7 +207,7 @@ def _batch_taken(session: Session, case_id: str) -> dict[str, set[str]] | None:
     return taken
 
 
-def assign(session: Session, settings: NodeSettings, case: Any) -> DutyAssignment | None:
+def assign(session: Session, settings: NodeSettings, case: Case) -> DutyAssignment | None:
     """Give an urgent incoming request to the officer on duty (or hand it off if none)."""
     entry, _ = _next_person(session, case.id, utc_now())
     if entry is None:
@@ -190,7 +216,7 @@ def assign(session: Session, settings: NodeSettings, case: Any) -> DutyAssignmen
     return _give(session, settings, case, entry, 1, "Assigned to you")
 
 
-def _hand_off(session: Session, case: Any, why: str) -> None:
+def _hand_off(session: Session, case: Case, why: str) -> None:
     text = f"Hand-off to the central authority: urgent {case.kind} request {case.id} from "
     text += f"{case.counterpart} ({why})."
     notifications.notify_role(session, "central-authority-officer", "duty-hand-off", text, case.id)
@@ -209,56 +235,69 @@ def acknowledged(session: Session, case_id: str, actor: str) -> None:
     # once on PostgreSQL; whichever comes second sees the other's outcome.
     open_ones = session.execute(
         select(DutyAssignment)
-        .where(DutyAssignment.case_id == case_id, DutyAssignment.status == "open")
+        .where(
+            DutyAssignment.case_id == case_id,
+            DutyAssignment.status == AssignmentStatus.OPEN.value,
+        )
         .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalars()
     for assignment in open_ones:
-        if assignment.status == "open":
-            assignment.status = "acknowledged"
+        if assignment.status == AssignmentStatus.OPEN.value:
+            change_status(assignment, AssignmentStatus.ACKNOWLEDGED)
             assignment.acknowledged_at = now
             assignment.acknowledged_by = actor
             assignment.closed_at = now
             timers.cancel(session, ACK_TIMER, str(assignment.id))
 
 
-def escalation_handler(settings: NodeSettings) -> Any:
-    """Timer handler: the acknowledgement deadline of an assignment passed."""
+def escalate(session: Session, settings: NodeSettings, timer: Timer) -> None:
+    """The acknowledgement deadline of an assignment passed: the next person gets the request,
+    the supervisors are told; when nobody is left, the central authority takes it."""
+    # The audit chain's lock first, then the assignment's row: the order every change takes
+    # (an officer's act holds the chain when it acknowledges).
+    audit.lock_chain(session)
+    assignment = session.get(
+        DutyAssignment, int(timer.subject), with_for_update=True, populate_existing=True
+    )
+    if assignment is None or assignment.status != AssignmentStatus.OPEN.value:
+        return
+    case = session.get(Case, assignment.case_id)
+    if case is None:
+        raise NotFound(f"assignment {assignment.id} names no request")
+    change_status(assignment, AssignmentStatus.ESCALATED)
+    assignment.closed_at = utc_now()
+    audit.record(
+        session,
+        "duty:request:escalated",
+        "system",
+        case.id,
+        user=assignment.user,
+        level=assignment.level,
+    )
+    entry, supervisors = _next_person(session, case.id, utc_now())
+    if entry is None:
+        change_status(assignment, AssignmentStatus.HANDED_OFF)
+        _hand_off(session, case, "nobody on the roster acknowledged in time")
+        return
+    why = f"Escalated: {assignment.user} did not acknowledge in time"
+    _give(session, settings, case, entry, assignment.level + 1, why)
+    for supervisor in supervisors:
+        if supervisor.user != entry.user:
+            notifications.notify(
+                session,
+                f"user:{supervisor.user}",
+                "duty-escalation",
+                _text(case, utc_now() + timedelta(seconds=settings.duty_ack_seconds), why),
+                case.id,
+                supervisor.email,
+            )
 
-    def fire(session: Session, timer: Timer) -> None:
-        from comity.cases.models import Case
 
-        assignment = session.get(DutyAssignment, int(timer.subject), with_for_update=True)
-        if assignment is None or assignment.status != "open":
-            return
-        case = session.get(Case, assignment.case_id)
-        if case is None:
-            raise NotFound(f"assignment {assignment.id} names no request")
-        assignment.status = "escalated"
-        assignment.closed_at = utc_now()
-        audit.record(
-            session,
-            "duty:request:escalated",
-            "system",
-            case.id,
-            user=assignment.user,
-            level=assignment.level,
-        )
-        entry, supervisors = _next_person(session, case.id, utc_now())
-        if entry is None:
-            assignment.status = "handed-off"
-            _hand_off(session, case, "nobody on the roster acknowledged in time")
-            return
-        why = f"Escalated: {assignment.user} did not acknowledge in time"
-        _give(session, settings, case, entry, assignment.level + 1, why)
-        for supervisor in supervisors:
-            if supervisor.user != entry.user:
-                notifications.notify(
-                    session,
-                    f"user:{supervisor.user}",
-                    "duty-escalation",
-                    _text(case, utc_now() + timedelta(seconds=settings.duty_ack_seconds), why),
-                    case.id,
-                    supervisor.email,
-                )
+def timer_handlers(settings: NodeSettings) -> dict[str, TimerHandler]:
+    """The timer handlers of the desk, by timer kind (assembled in `transport.wiring`)."""
 
-    return fire
+    def ack_deadline(session: Session, timer: Timer) -> None:
+        escalate(session, settings, timer)
+
+    return {ACK_TIMER: ack_deadline}

@@ -47,11 +47,6 @@ def settings_for(home: Path | None, **overrides: Any) -> NodeSettings:
     return load_settings(home, **overrides)
 
 
-def node_for(home: Path | None) -> Node:
-    """Open the node at `home`; the caller closes it (prefer `opened`)."""
-    return open_node(load_settings(home))
-
-
 @contextmanager
 def opened(home: Path | None) -> Iterator[Node]:
     """The node at `home`, open for the length of the `with` block and closed after it."""
@@ -62,14 +57,18 @@ def opened(home: Path | None) -> Iterator[Node]:
         node.close()
 
 
+def login() -> str:
+    """The operating-system account that runs the command."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a container without /etc/passwd entry)
+        return "unknown"
+
+
 def actor() -> str:
     """Who a command is audited as: `cli:` and the operating-system account that ran it (the
     command line has no signed-in user; the account is what an auditor can trace)."""
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no name for the uid (a container without /etc/passwd entry)
-        name = "unknown"
-    return f"cli:{name}"
+    return f"cli:{login()}"
 
 
 def print_json(value: Any) -> None:

@@ -25,6 +25,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,13 +42,16 @@ from comity.audit.models import AuditEntry
 from comity.cases import service as cases
 from comity.directory import service as directory_service
 from comity.directory.document import Directory
-from comity.evidence import service
+from comity.evidence import queries
 from comity.evidence.custody import CustodyAction, custody_line, verify_chain
+from comity.evidence.custody_log import record_custody, record_use
 from comity.evidence.errors import EvidenceError
 from comity.evidence.keys import signing_key
 from comity.evidence.manifest import READ_SIZE, ByteProgress
+from comity.evidence.models import PackageStatus
 from comity.evidence.verify import check_manifest
 from comity.kit.clock import utc_now
+from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 from comity.kit.jsonutil import canonical_json
 from comity.messaging.models import InboxMessage, OutboxMessage, ReceiptRecord
@@ -179,18 +184,18 @@ def build_bundle(
     if pdf is not None:
         entries.append(_data("request/request.pdf", pdf))
     subjects = {case.id}
-    packages = service.list_packages(session, case.id)
+    packages = queries.list_packages(session, case.id)
     for package in packages:
         subjects.add(package.id)
-        subjects.update(t.id for t in service.transfers_of(session, package.id))
+        subjects.update(t.id for t in queries.transfers_of(session, package.id))
         prefix = f"evidence/{package.id}"
         entries.append(_data(f"{prefix}/manifest.jws", package.manifest_token.encode() + b"\n"))
-        if include_files and package.status == "verified":
+        if include_files and package.status == PackageStatus.VERIFIED:
             if package.supplier:
                 # Another party's evidence: its files go into a bundle only for someone who
                 # opened it, acknowledging the supplier's conditions (UNTOC 18(19)).
-                service.require_opened(session, node, package, user)
-            service.record_custody(
+                queries.require_opened(session, node, package, user)
+            record_custody(
                 session,
                 node,
                 package,
@@ -198,12 +203,12 @@ def build_bundle(
                 user,
                 {"into": "court bundle", "bundle": out.name[:200]},
             )
-            service._use(session, package, "court-bundle", service.qualified(node, user))
-            for file in service.manifest_of(package).files:
+            record_use(session, package, "court-bundle", queries.qualified(node, user))
+            for file in queries.manifest_of(package).files:
                 entries.append(
                     _Entry(f"{prefix}/files/{file.path}", file.size, file.sha256, blob=file.sha256)
                 )
-        custody = "".join(custody_line(t) + "\n" for t in service.chain(session, package.id))
+        custody = "".join(custody_line(t) + "\n" for t in queries.chain(session, package.id))
         entries.append(_data(f"{prefix}/custody.jsonl", custody.encode()))
     message_ids = set(
         session.execute(
@@ -242,7 +247,7 @@ def build_bundle(
     audit.record(
         session,
         "evidence:bundle:created",
-        service.qualified(node, user),
+        queries.qualified(node, user),
         case.id,
         packages=len(packages),
         files=include_files,
@@ -255,7 +260,7 @@ def build_bundle(
         ("Kind", case.kind),
         ("Parties", f"{case.our_party} ({case.side}) and {case.counterpart}"),
         ("Made by node", node.participant_id),
-        ("Made by", service.qualified(node, user)),
+        ("Made by", queries.qualified(node, user)),
         ("Made at", format_time(created_at)),
         ("Evidence packages", ", ".join(p.id for p in packages) or "none"),
     ]
@@ -265,13 +270,13 @@ def build_bundle(
         "format": BUNDLE_FORMAT,
         "case_id": case.id,
         "node": node.participant_id,
-        "created_by": service.qualified(node, user),
+        "created_by": queries.qualified(node, user),
         "created_at": format_time(created_at),
         "packages": [p.id for p in packages],
         "files": [{"path": e.name, "size": e.size, "sha256": e.sha256} for e in listed],
     }
     token = sign_document(BUNDLE_TYP, node.participant_id, payload, node.keyring.signing_key())
-    store = service.blobs(node)
+    store = queries.blobs(node)
     partial = out.with_name(f".{out.name}.partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for entry in [_data(SIGNATURE_NAME, token.encode() + b"\n"), *listed]:
@@ -294,6 +299,34 @@ def build_bundle(
                 raise EvidenceError(f"stored file {entry.name} no longer matches its manifest")
     partial.replace(out)
     return payload
+
+
+@dataclass(frozen=True)
+class BuiltBundle:
+    """A court bundle written to a temporary folder of its own, for an edge to send; call
+    `discard` once it is sent (a bundle may hold decrypted evidence)."""
+
+    path: Path
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path.parent, ignore_errors=True)
+
+
+def build_bundle_file(
+    node: Node, case_id: str, actor: str, include_files: bool, work_dir: Path | None = None
+) -> BuiltBundle:
+    """Build the court bundle of `case_id` in a new temporary folder (under `work_dir` if
+    given), in a transaction of its own. If building fails the folder is removed at once: a
+    half-written bundle may hold decrypted evidence. Used by the API and the web page."""
+    folder = Path(tempfile.mkdtemp(prefix="comity-bundle-", dir=work_dir))
+    built = BuiltBundle(folder / f"court-bundle-{case_id}.zip")
+    try:
+        with transaction(node.sessions) as session:
+            build_bundle(session, node, case_id, built.path, actor, include_files=include_files)
+    except BaseException:
+        built.discard()
+        raise
+    return built
 
 
 @dataclass

@@ -3,7 +3,6 @@ CASE/UCO. Progress bars go to stderr, and only on a terminal."""
 
 from __future__ import annotations
 
-import getpass
 import json
 import re
 import sys
@@ -28,11 +27,15 @@ from rich.progress import (
 from comity.directory.document import Directory, DirectoryInvalid, parse_directory
 from comity.directory.service import verify_token
 from comity.edges import cli as common
+from comity.evidence import consents, offers, queries, transfer, use
+from comity.evidence.bundle import build_bundle, verify_bundle
 from comity.evidence.case_export import export_case
 from comity.evidence.manifest import Acquisition
 from comity.evidence.package import folder_size, load_manifest, seal_folder
+from comity.evidence.schemas import PackageView, UseView
 from comity.evidence.verify import Report, verify_package
 from comity.kit.clock import utc_now
+from comity.kit.db import transaction
 from comity.kit.errors import ComityError
 
 app = typer.Typer(
@@ -134,7 +137,7 @@ def seal(
     tool: str = typer.Option("", "--tool", help="Tool used to acquire it"),
     acquired_by: str = typer.Option("", "--acquired-by", help="Default: the user sealing"),
     acquired_at: str = typer.Option("", "--acquired-at", help="ISO 8601 with zone; default now"),
-    user: str = typer.Option("", "--user", help="Who seals; default <participant>:<login>"),
+    user: str = typer.Option("", "--user", help="Who seals; default cli:<login>"),
     conditions: str = typer.Option("", "--conditions", help="Conditions on use"),
     proceedings: list[str] = typer.Option(
         [], "--proceeding", help="A proceeding the evidence may be used in (repeatable)"
@@ -150,27 +153,23 @@ def seal(
     """Copy (or with --move, move) FOLDER's files into a new package, sign its manifest and
     record its sealing."""
     at = _aware(acquired_at, "--acquired-at") if acquired_at else utc_now()
-    node = common.node_for(home)
-    try:
-        sealer = user or f"{node.participant_id}:{getpass.getuser()}"
-        with byte_progress("hashing", folder_size(folder)) as advance:
-            manifest = seal_folder(
-                folder,
-                out,
-                producer=node.participant_id,
-                node_key=node.keyring.signing_key(),
-                user=sealer,
-                description=description,
-                answers_request=request,
-                acquisition=Acquisition(by=acquired_by or sealer, at=at, method=method, tool=tool),
-                conditions_on_use=conditions,
-                permitted_proceedings=proceedings,
-                confidential=confidential,
-                on_bytes=advance,
-                move=move,
-            )
-    finally:
-        node.close()
+    with common.opened(home) as node, byte_progress("hashing", folder_size(folder)) as advance:
+        sealer = user or f"{node.participant_id}:{common.login()}"
+        manifest = seal_folder(
+            folder,
+            out,
+            producer=node.participant_id,
+            node_key=node.keyring.signing_key(),
+            user=sealer,
+            description=description,
+            answers_request=request,
+            acquisition=Acquisition(by=acquired_by or sealer, at=at, method=method, tool=tool),
+            conditions_on_use=conditions,
+            permitted_proceedings=proceedings,
+            confidential=confidential,
+            on_bytes=advance,
+            move=move,
+        )
     typer.echo(f"sealed package {manifest.package_id} in {out}")
     typer.echo(f"{len(manifest.files)} files, {manifest.total_size} bytes")
     typer.echo(f"Merkle root {manifest.merkle_root}")
@@ -222,7 +221,7 @@ def export_case_command(
 
 
 def _who(user: str) -> str:
-    return user or getpass.getuser()
+    return user or common.actor()
 
 
 @app.command("send")
@@ -232,7 +231,7 @@ def send(
     to: str = typer.Option("", "--to", help="Receiving party; omit to resume --transfer"),
     transfer_id: str = typer.Option("", "--transfer", help="Resume this transfer"),
     home: Path | None = common.HomeOption,
-    user: str = typer.Option("", "--user", help="Who sends; default your login"),
+    user: str = typer.Option("", "--user", help="Who sends; default cli:<login>"),
     wait: float = typer.Option(60.0, "--wait", help="Seconds to wait for the offer to arrive"),
     link: bool = typer.Option(
         False,
@@ -243,11 +242,7 @@ def send(
 ) -> None:
     """Import a sealed package (if a folder), offer it to --to and push its encrypted chunks;
     with --transfer, resume an interrupted transfer from the last confirmed chunk."""
-    from comity.evidence import service, transfer
-    from comity.kit.db import transaction
-
-    node = common.node_for(home)
-    try:
+    with common.opened(home) as node:
         with transaction(node.sessions) as session:
             if not transfer_id:
                 if not to:
@@ -255,18 +250,16 @@ def send(
                 folder = Path(package)
                 if folder.is_dir():
                     with byte_progress("importing", folder_size(folder / "files")) as advance:
-                        package = service.import_package(
+                        package = offers.import_package(
                             session, node, folder, _who(user), advance, link=link
                         ).id
-                transfer_id = service.offer(session, node, package, to, _who(user)).id
-            total = service.get_package(
-                session, service.get_transfer(session, transfer_id).package_id
+                transfer_id = offers.offer(session, node, package, to, _who(user)).id
+            total = queries.get_package(
+                session, queries.get_transfer(session, transfer_id).package_id
             ).total_size
         typer.echo(f"transfer {transfer_id}: offer queued; pushing chunks")
         with byte_progress("sending", total) as advance:
             status = transfer.push(node, transfer_id, on_bytes=advance, wait_seconds=wait)
-    finally:
-        node.close()
     typer.echo(f"transfer {transfer_id}: {status['status']} by the receiver")
 
 
@@ -278,23 +271,16 @@ def list_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Packages held by the node, with their status and supplier."""
-    from comity.evidence import service
-    from comity.evidence.api import package_view
-
-    node = common.node_for(home)
-    try:
-        with node.sessions() as session:
-            views = [package_view(p) for p in service.list_packages(session, case or None)]
-    finally:
-        node.close()
+    with common.opened(home) as node, node.sessions() as session:
+        views = [PackageView.of(p) for p in queries.list_packages(session, case or None)]
     if as_json:
-        common.print_json(views)
+        common.print_json([v.model_dump(mode="json") for v in views])
         return
     for v in views:
-        source = f"from {v['supplier']}" if v["supplier"] else "own"
+        source = f"from {v.supplier}" if v.supplier else "own"
         typer.echo(
-            f"{v['id']}  {v['status']:<9} {source:<10} {v['files']} files {v['bytes']} bytes"
-            f"  request {v['case_id']}"
+            f"{v.id}  {v.status:<9} {source:<10} {v.files} files {v.bytes} bytes"
+            f"  request {v.case_id}"
         )
 
 
@@ -308,30 +294,17 @@ def open_command(
         False, "--acknowledge-conditions", help="I have read and accept the conditions on use"
     ),
     home: Path | None = common.HomeOption,
-    user: str = typer.Option("", "--user", help="Who opens; default your login"),
+    user: str = typer.Option("", "--user", help="Who opens; default cli:<login>"),
 ) -> None:
     """Open a verified package into a folder (recorded in the custody chain). A package from
     another party needs --acknowledge-conditions and a permitted --proceeding."""
-    from comity.evidence import service
-    from comity.kit.db import transaction
-
-    node = common.node_for(home)
-    try:
-        with transaction(node.sessions) as session:
-            package = service.open_package(
-                session,
-                node,
-                package_id,
-                _who(user),
-                acknowledge,
-                proceeding,
-                {"exported": True},
-            )
-            with byte_progress("writing", package.total_size) as advance:
-                service.export_package(session, node, package_id, out, advance)
-            conditions = package.conditions
-    finally:
-        node.close()
+    with common.opened(home) as node, transaction(node.sessions) as session:
+        package = use.open_package(
+            session, node, package_id, _who(user), acknowledge, proceeding, {"exported": True}
+        )
+        with byte_progress("writing", package.total_size) as advance:
+            use.export_package(session, node, package_id, out, advance)
+        conditions = package.conditions
     typer.echo(f"package {package_id} written to {out}")
     if conditions:
         typer.echo(f"conditions on use: {conditions}")
@@ -350,21 +323,14 @@ def consent_command(
     user: str = typer.Option("", "--user"),
 ) -> None:
     """Ask the supplier's consent for onward transfer, or (supplier) grant or refuse it."""
-    from comity.evidence import service
-    from comity.kit.db import transaction
-
-    node = common.node_for(home)
-    try:
-        with transaction(node.sessions) as session:
-            if decide:
-                row = service.decide_consent(session, node, decide, _who(user), grant, conditions)
-            else:
-                row = service.request_consent(
-                    session, node, package_id, _who(user), recipient, purpose
-                )
-            typer.echo(f"consent {row.id}: {row.status}")
-    finally:
-        node.close()
+    with common.opened(home) as node, transaction(node.sessions) as session:
+        if decide:
+            row = consents.decide_consent(session, node, decide, _who(user), grant, conditions)
+        else:
+            row = consents.request_consent(
+                session, node, package_id, _who(user), recipient, purpose
+            )
+        typer.echo(f"consent {row.id}: {row.status}")
 
 
 @app.command("disclose")
@@ -380,25 +346,18 @@ def disclose_command(
     user: str = typer.Option("", "--user"),
 ) -> None:
     """Record a disclosure (exculpatory: the supplier is notified; otherwise consent needed)."""
-    from comity.evidence import service
-    from comity.kit.db import transaction
-
-    node = common.node_for(home)
-    try:
-        with transaction(node.sessions) as session:
-            service.disclose(
-                session,
-                node,
-                package_id,
-                _who(user),
-                recipient,
-                proceeding,
-                exculpatory,
-                notice,
-                note,
-            )
-    finally:
-        node.close()
+    with common.opened(home) as node, transaction(node.sessions) as session:
+        use.disclose(
+            session,
+            node,
+            package_id,
+            _who(user),
+            recipient,
+            proceeding,
+            exculpatory,
+            notice,
+            note,
+        )
     typer.echo(f"disclosure of {package_id} to {recipient} recorded")
 
 
@@ -411,24 +370,19 @@ def uses_command(
     user: str = typer.Option("", "--user"),
 ) -> None:
     """This node's uses of a package and the use reports received from holders."""
-    from comity.evidence import service
-    from comity.kit.db import transaction
-
-    node = common.node_for(home)
-    try:
-        with transaction(node.sessions) as session:
-            if ask:
-                for r in service.request_use_report(session, node, package_id, _who(user)):
-                    typer.echo(f"use report {r.id} asked of {r.holder}")
-            body = {
-                "uses": [service.use_view(u) for u in service.uses_of(session, package_id)],
-                "reports": [
-                    {"holder": r.holder, "uses": r.uses}
-                    for r in service.use_reports_of(session, package_id)
-                ],
-            }
-    finally:
-        node.close()
+    with common.opened(home) as node, transaction(node.sessions) as session:
+        if ask:
+            for r in use.request_use_report(session, node, package_id, _who(user)):
+                typer.echo(f"use report {r.id} asked of {r.holder}")
+        body = {
+            "uses": [
+                UseView.of(u).model_dump(mode="json") for u in queries.uses_of(session, package_id)
+            ],
+            "reports": [
+                {"holder": r.holder, "uses": r.uses}
+                for r in queries.use_reports_of(session, package_id)
+            ],
+        }
     common.print_json(body)
 
 
@@ -443,15 +397,12 @@ def bundle_command(
 ) -> None:
     """Write the court bundle of a request: documents, manifests, custody, receipts, audit
     extract, a PDF index and the node's signature over every file's SHA-256."""
-    from comity.evidence.bundle import build_bundle
-    from comity.kit.db import transaction
-
-    node = common.node_for(home)
-    try:
-        with transaction(node.sessions) as session, byte_progress("bundling", 0) as advance:
-            payload = build_bundle(session, node, request, out, _who(user), include_files, advance)
-    finally:
-        node.close()
+    with (
+        common.opened(home) as node,
+        transaction(node.sessions) as session,
+        byte_progress("bundling", 0) as advance,
+    ):
+        payload = build_bundle(session, node, request, out, _who(user), include_files, advance)
     typer.echo(f"court bundle {out}: {len(payload['files'])} files, signed by {payload['node']}")
 
 
@@ -463,8 +414,6 @@ def verify_bundle_command(
     registry_key: Path | None = typer.Option(None, "--registry-key", exists=True, dir_okay=False),
 ) -> None:
     """Check a court bundle: signature, every file's SHA-256, custody chains. Exit 1 if not."""
-    from comity.evidence.bundle import verify_bundle
-
     loaded = load_directory(directory, registry_key)[0] if directory else None
     report = verify_bundle(bundle, loaded)
     typer.echo(f"bundle of request {report.case_id} by {report.node}: {report.files_checked} files")

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from comity.audit import service as audit
 from comity.directory import service as directory_service
-from comity.evidence import service
+from comity.evidence import queries
 from comity.evidence.custody import CustodyEvent, genesis_hash, token_hash, verify_chain
-from comity.evidence.errors import PackageMalformed
+from comity.evidence.errors import ConditionsNotAcknowledged, NotVerified, PackageMalformed
 from comity.evidence.models import EvidencePackage, EvidenceTransfer
+from comity.evidence.receiving import total_chunks
 from comity.evidence.verify import check_manifest
 from comity.kit.errors import NotFound
 from comity.nodes.runtime import Node
@@ -64,7 +65,7 @@ def verify_held(session: Session, node: Node, package: EvidencePackage, user: st
     manifest, problems = check_manifest(package.manifest_token, directory)
     report.manifest_problems = list(problems)
     if manifest is not None:
-        store = service.blobs(node)
+        store = queries.blobs(node)
         for entry in manifest.files:
             if package.status == "receiving":
                 outcome = FILE_PENDING
@@ -74,14 +75,14 @@ def verify_held(session: Session, node: Node, package: EvidencePackage, user: st
                 outcome = FILE_OK if store.verify(entry.sha256) else FILE_ALTERED
             report.files.append(FileCheck(entry.path, entry.size, entry.sha256, outcome))
     chain_problems, events = verify_chain(
-        service.chain(session, package.id), package.manifest_token, directory
+        queries.chain(session, package.id), package.manifest_token, directory
     )
     report.custody_problems = chain_problems
     report.events_checked = len(events)
     audit.record(
         session,
         "evidence:package:rechecked",
-        service.qualified(node, user),
+        queries.qualified(node, user),
         package.id,
         ok=report.ok,
         files_failed=len(report.files_failed),
@@ -147,9 +148,9 @@ def incoming_progress(session: Session, transfer: EvidenceTransfer) -> Progress:
     """Confirmed chunks of an incoming transfer out of all its chunks."""
     if transfer.direction != "in":
         raise NotFound(f"transfer {transfer.id} is not coming to this node")
-    package = service.get_package(session, transfer.package_id)
-    manifest = service.manifest_of(package)
-    total = service.total_chunks(manifest, transfer.chunk_size)
+    package = queries.get_package(session, transfer.package_id)
+    manifest = queries.manifest_of(package)
+    total = total_chunks(manifest, transfer.chunk_size)
     if transfer.status == "verified":
         return Progress(total, total)
     return Progress(transfer.confirmed_chunks or 0, total)
@@ -158,9 +159,9 @@ def incoming_progress(session: Session, transfer: EvidenceTransfer) -> Progress:
 def opened_by(session: Session, node: Node, package_id: str, user: str) -> bool:
     """Whether `user` has opened the package (acknowledged its conditions) on this node."""
     try:
-        service.require_opened(session, node, service.get_package(session, package_id), user)
-    except service.ConditionsNotAcknowledged:
+        queries.require_opened(session, node, queries.get_package(session, package_id), user)
+    except ConditionsNotAcknowledged:
         return False
-    except service.NotVerified:
+    except NotVerified:
         return False
     return True

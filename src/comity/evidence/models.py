@@ -5,17 +5,81 @@ blob store (content-addressed by SHA-256, which is also the manifest's digest of
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from comity.evidence.errors import StatusNotAllowed
 from comity.kit.clock import utc_now
 from comity.store.base import Base, new_id, status_check
 
-PACKAGE_STATUSES = ["receiving", "verified", "rejected"]
-TRANSFER_STATUSES = ["sending", "receiving", "verified", "rejected"]
-CONSENT_STATUSES = ["requested", "granted", "refused"]
+
+class PackageStatus(StrEnum):
+    """`receiving` while its chunks arrive (nobody may open it); `verified` once every file
+    matched the manifest (an own package is verified on import); `rejected` when a file did
+    not. Verified and rejected are final."""
+
+    RECEIVING = "receiving"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class TransferStatus(StrEnum):
+    """Outgoing: `sending` until the receiver reports `verified` or `rejected`. Incoming:
+    `receiving` until the last chunk is in and the files are checked. Both ends are final."""
+
+    SENDING = "sending"
+    RECEIVING = "receiving"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class ConsentStatus(StrEnum):
+    """`requested` until the supplier decides; `granted` or `refused` is its one answer."""
+
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    REFUSED = "refused"
+
+
+class UseReportStatus(StrEnum):
+    """A use report asked of a holder is `requested` until its answer is `received` (no
+    column: `received_at` says which). One answer per report; asking again makes a new one."""
+
+    REQUESTED = "requested"
+    RECEIVED = "received"
+
+
+# Which status may follow which; anything else is refused with a typed error (409). Setting
+# a status to the one it already has is not a transition: a redelivered message that says the
+# same again is accepted without change by the service, a different answer is refused.
+PACKAGE_TRANSITIONS: dict[PackageStatus, frozenset[PackageStatus]] = {
+    PackageStatus.RECEIVING: frozenset({PackageStatus.VERIFIED, PackageStatus.REJECTED}),
+    PackageStatus.VERIFIED: frozenset(),
+    PackageStatus.REJECTED: frozenset(),
+}
+TRANSFER_TRANSITIONS: dict[TransferStatus, frozenset[TransferStatus]] = {
+    TransferStatus.SENDING: frozenset({TransferStatus.VERIFIED, TransferStatus.REJECTED}),
+    TransferStatus.RECEIVING: frozenset({TransferStatus.VERIFIED, TransferStatus.REJECTED}),
+    TransferStatus.VERIFIED: frozenset(),
+    TransferStatus.REJECTED: frozenset(),
+}
+CONSENT_TRANSITIONS: dict[ConsentStatus, frozenset[ConsentStatus]] = {
+    ConsentStatus.REQUESTED: frozenset({ConsentStatus.GRANTED, ConsentStatus.REFUSED}),
+    ConsentStatus.GRANTED: frozenset(),
+    ConsentStatus.REFUSED: frozenset(),
+}
+USE_REPORT_TRANSITIONS: dict[UseReportStatus, frozenset[UseReportStatus]] = {
+    UseReportStatus.REQUESTED: frozenset({UseReportStatus.RECEIVED}),
+    UseReportStatus.RECEIVED: frozenset(),
+}
+
+# The CHECK constraints (and migration 0005) list exactly these values, in this order.
+PACKAGE_STATUSES = [s.value for s in PackageStatus]
+TRANSFER_STATUSES = [s.value for s in TransferStatus]
+CONSENT_STATUSES = [s.value for s in ConsentStatus]
 
 
 class EvidencePackage(Base):
@@ -163,3 +227,42 @@ class EvidenceUseReport(Base):
     requested_at: Mapped[datetime] = mapped_column(default=utc_now)
     received_at: Mapped[datetime | None] = mapped_column(default=None)
     uses: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+
+    @property
+    def status(self) -> UseReportStatus:
+        return UseReportStatus.REQUESTED if self.received_at is None else UseReportStatus.RECEIVED
+
+
+def _check(what: str, current: str, target: str, table: dict[Any, frozenset[Any]]) -> None:
+    allowed = table.get(current, frozenset())
+    if target not in allowed:
+        raise StatusNotAllowed(
+            f"{what} is {current}: it cannot become {target}"
+            + (f" (only {', '.join(sorted(allowed))})" if allowed else " (that is final)"),
+            field="status",
+            status=current,
+            target=target,
+        )
+
+
+def move_package(package: EvidencePackage, target: PackageStatus) -> None:
+    """Set a package's status through `PACKAGE_TRANSITIONS`, or refuse with 409."""
+    _check(f"package {package.id}", package.status, target, PACKAGE_TRANSITIONS)
+    package.status = target.value
+
+
+def move_transfer(transfer: EvidenceTransfer, target: TransferStatus) -> None:
+    """Set a transfer's status through `TRANSFER_TRANSITIONS`, or refuse with 409."""
+    _check(f"transfer {transfer.id}", transfer.status, target, TRANSFER_TRANSITIONS)
+    transfer.status = target.value
+
+
+def move_consent(consent: EvidenceConsent, target: ConsentStatus) -> None:
+    """Set a consent's status through `CONSENT_TRANSITIONS`, or refuse with 409."""
+    _check(f"consent {consent.id}", consent.status, target, CONSENT_TRANSITIONS)
+    consent.status = target.value
+
+
+def check_use_report(report: EvidenceUseReport, target: UseReportStatus) -> None:
+    """Refuse a use report change `USE_REPORT_TRANSITIONS` does not allow (409)."""
+    _check(f"use report {report.id}", report.status, target, USE_REPORT_TRANSITIONS)

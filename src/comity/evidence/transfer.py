@@ -26,12 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from comity.directory import service as directory_service
-from comity.evidence import service
+from comity.evidence import queries
 from comity.evidence.buffers import BufferPool, read_full
 from comity.evidence.chunks import TAG_SIZE, chunk_count
 from comity.evidence.errors import EvidenceError
 from comity.evidence.manifest import ByteProgress
 from comity.evidence.models import EvidenceTransfer
+from comity.evidence.offers import cipher_for
 from comity.kit.clock import utc_now
 from comity.kit.errors import Unauthorized
 from comity.kit.jsonutil import sha256_hex
@@ -125,11 +126,11 @@ class _Plan:
 
 def _plan(node: Node, transfer_id: str) -> _Plan:
     with node.sessions() as session:
-        transfer = service.get_transfer(session, transfer_id)
+        transfer = queries.get_transfer(session, transfer_id)
         if transfer.direction != "out":
             raise EvidenceError(f"transfer {transfer_id} is not an outgoing transfer")
-        package = service.get_package(session, transfer.package_id)
-        manifest = service.manifest_of(package)
+        package = queries.get_package(session, transfer.package_id)
+        manifest = queries.manifest_of(package)
         endpoint = directory_service.endpoint(directory_service.current(session), transfer.peer)
         return _Plan(
             transfer.id,
@@ -199,9 +200,9 @@ def push(
         plan = _plan(node, transfer_id)
         status = remote_status(node, http, plan, wait_seconds)
         with node.sessions() as session:
-            transfer = service.get_transfer(session, transfer_id)
-            ciphers = [service.cipher_for(transfer, n, path) for n, path, _, _ in plan.files]
-        store = service.blobs(node)
+            transfer = queries.get_transfer(session, transfer_id)
+            ciphers = [cipher_for(transfer, n, path) for n, path, _, _ in plan.files]
+        store = queries.blobs(node)
         # Window + 1 sealed-chunk buffers (one being filled, the rest in flight) and one
         # plaintext buffer, reused for every chunk of every file.
         buffers = BufferPool(keep_bytes=(window + 2) * (plan.chunk_size + TAG_SIZE))

@@ -32,6 +32,7 @@ from comity.nodes.runtime import Node
 from comity.protocol.receipts import Evidence, Receipt, verify_receipt
 from comity.timers import service as timers
 from comity.timers.models import Timer
+from comity.timers.service import TimerHandler
 
 JOSE_MEDIA_TYPE = "application/jose"
 PERMANENT_STATUSES = {400, 403, 404, 409, 413, 421, 422}
@@ -204,20 +205,13 @@ def _mark_delivered(
     message: OutboxMessage,
     hooks: DeliveryHooks,
 ) -> None:
+    if receipt.conversation_id != message.conversation_id:
+        raise ComityError("receipt names another conversation than the envelope that was sent")
     message.status = "delivered"
     message.delivered_at = utc_now()
     message.lease_until = None
     message.attempts = lease.attempts + 1
-    session.add(
-        ReceiptRecord(
-            message_id=lease.message_id,
-            conversation_id=message.conversation_id,
-            evidence=Evidence.DELIVERED.value,
-            issuer=receipt.issuer,
-            token=token,
-            at=receipt.at,
-        )
-    )
+    session.add(ReceiptRecord.of(receipt, token))
     audit.record(
         session,
         "outbox:envelope:delivered",
@@ -402,8 +396,7 @@ def keep_own_evidence(
 ) -> str:
     """Sign evidence this node issues about its own message (negative evidence: not delivered,
     not retrieved in time) and keep it beside the receipts; returns the signed token."""
-    now = utc_now()
-    token = Receipt(
+    receipt = Receipt(
         evidence=evidence,
         message_id=message_id,
         conversation_id=conversation_id,
@@ -411,28 +404,23 @@ def keep_own_evidence(
         sender=node.participant_id,
         recipient=recipient,
         issuer=node.participant_id,
-        at=now,
+        at=utc_now(),
         reason=reason,
-    ).sign(node.keyring.signing_key())
-    session.add(
-        ReceiptRecord(
-            message_id=message_id,
-            conversation_id=conversation_id,
-            evidence=evidence.value,
-            issuer=node.participant_id,
-            token=token,
-            at=now,
-        )
     )
+    token = receipt.sign(node.keyring.signing_key())
+    session.add(ReceiptRecord.of(receipt, token))
     return token
 
 
-def receipt_deadline_handler(node: Node) -> Callable[[Session, Timer], None]:
-    def fire(session: Session, timer: Timer) -> None:
+def timer_handlers(node: Node) -> dict[str, TimerHandler]:
+    """The timer handlers of messaging, by timer kind (assembled in `transport.wiring`)."""
+
+    def receipt_deadline(session: Session, timer: Timer) -> None:
+        """No signed receipt came for a message in time: keep `not-delivered` evidence."""
         message = session.execute(
             select(OutboxMessage).where(OutboxMessage.message_id == timer.subject)
         ).scalar_one_or_none()
         if message is not None and message.status != "delivered":
             issue_negative_evidence(session, node, message, "no delivery receipt in time")
 
-    return fire
+    return {RECEIPT_DEADLINE: receipt_deadline}

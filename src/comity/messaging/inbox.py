@@ -312,14 +312,7 @@ def _accept_one(
                 received_at=now,
                 receipt=signed,
             ),
-            ReceiptRecord(
-                message_id=header.message_id,
-                conversation_id=header.conversation_id,
-                evidence=Evidence.DELIVERED.value,
-                issuer=node.participant_id,
-                token=signed,
-                at=now,
-            ),
+            ReceiptRecord.of(receipt, signed),
         ]
     )
     if seen is not None:

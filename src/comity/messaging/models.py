@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from comity.kit.clock import utc_now
+from comity.protocol.receipts import Receipt
 from comity.store.base import Base, status_check
 
 OUTBOX_STATUSES = ["pending", "delivered", "rejected", "expired"]
@@ -81,6 +82,18 @@ class ReceiptRecord(Base):
     token: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime]
     recorded_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    @classmethod
+    def of(cls, receipt: Receipt, token: str) -> ReceiptRecord:
+        """The row that keeps `receipt`, signed as `token` (by this node or by a peer)."""
+        return cls(
+            message_id=receipt.message_id,
+            conversation_id=receipt.conversation_id,
+            evidence=receipt.evidence.value,
+            issuer=receipt.issuer,
+            token=token,
+            at=receipt.at,
+        )
 
 
 class PlainRow(Base):

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-HEADS = frozenset({"0009"})
+HEADS = frozenset({"0010"})
 """The head revision of every migration line. Update it with each new migration (a test
 fails until it matches the scripts)."""
 

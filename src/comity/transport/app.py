@@ -44,6 +44,7 @@ from comity.transport.edge import (
 )
 from comity.transport.wiring import message_handlers
 from comity.web import app as web
+from comity.witnesses.api import router as witnesses_router
 
 log = logging.getLogger("comity.http")
 
@@ -82,6 +83,7 @@ def create_app(node: Node) -> FastAPI:
     handlers = message_handlers()
     for router in (
         batch_router,
+        witnesses_router,
         directory_router,
         accounts_router,
         audit_router,

@@ -15,7 +15,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import httpx
 
-from comity.audit.checkpoints import CheckpointSchedule
 from comity.directory.pull import pull_directory
 from comity.evidence import transfer as evidence_transfer
 from comity.kit.errors import ComityError
@@ -23,6 +22,7 @@ from comity.messaging import delivery
 from comity.nodes.runtime import Node
 from comity.timers import service as timers
 from comity.transport.wiring import delivery_hooks, timer_handlers
+from comity.witnesses.service import CheckpointSchedule
 
 log = logging.getLogger("comity.worker")
 

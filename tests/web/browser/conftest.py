@@ -28,7 +28,8 @@ import yaml
 
 from comity.accounts.credentials import TOTP_STEP_SECONDS, totp_code
 from comity.demo.accounts import WEB_ACCOUNTS, WebAccount
-from comity.demo.run import PARTIES, REGISTRY_ID, Federation, Officer
+from comity.demo.directory import PARTIES, REGISTRY_ID
+from comity.demo.federation import Federation, Officer
 from comity.kit.clock import utc_now
 from tests.support import PASSPHRASE
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from comity.demo.run import preservation_request, wait_until
-from comity.demo.workflow import load_request
+from comity.demo.federation import wait_until
+from comity.demo.samples import load_request, preservation_request
 from comity.documents.messages import KIND_TITLES
 from comity.kit.clock import utc_now
 from comity.web.i18n import translations

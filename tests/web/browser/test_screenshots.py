@@ -14,7 +14,8 @@ from datetime import timedelta
 
 import pytest
 
-from comity.demo.run import preservation_request, wait_until
+from comity.demo.federation import wait_until
+from comity.demo.samples import preservation_request
 from comity.kit.clock import utc_now
 from tests.web.browser.conftest import LANGS, BrowserFederation, Browsers, officer, screenshot
 

@@ -1,15 +1,16 @@
-"""Drafting a request and approving it: the list of drafts, the two-step wizard (requested
-party and kind, then the party's profile and only the fields the kind needs, with live
-findings), the draft with its formal document, and the approval screen (four eyes, then
-dispatch).
+"""Drafting a request: the list of drafts, the two-step wizard (requested party and kind,
+then the party's profile and only the fields the kind needs, with live findings), the draft
+with its formal document; the messages of these pages and of the approval screen
+(`pages/approvals.py`), and each finding's sentence in the reader's language.
 
-Every read and write goes through `comity.requests.service`, which checks the roles and
-audits; the law's findings come from the same check as the API's.
+The page parses the form, calls `comity.requests.wizard` (which fields, which route, which
+languages, the document a form describes) and `comity.requests.service` (which checks the
+roles and audits), and renders; the law's findings come from the same check as the API's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,16 +20,14 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from comity.audit import service as audit
-from comity.documents.content import LANGUAGES as DOCUMENT_LANGUAGES
 from comity.documents.messages import CHANNELS, INSTRUMENT_TITLES, KIND_TITLES
 from comity.documents.render import render_request
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError
-from comity.law import Finding, LawError, applicable_instruments, error_finding, get_law, route
-from comity.law.routing import Route
+from comity.law import Finding, get_law
 from comity.nodes.runtime import Node
-from comity.requests import permissions, service
-from comity.requests.form import GROUPS, FormField, document_from_form, form_fields, form_values
+from comity.requests import permissions, service, wizard
+from comity.requests.form import FormField, form_values
 from comity.requests.models import DraftStatus, RequestDraft
 from comity.web import i18n
 from comity.web.core import (
@@ -44,8 +43,6 @@ from comity.web.core import (
 from comity.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
-
-MAX_TEXT = 20_000
 
 STATUS_LABELS: dict[str, str] = {
     "draft": N_("Draft"),
@@ -296,167 +293,48 @@ def shown(found: list[Finding], fields: dict[str, FormField]) -> list[ShownFindi
 # --- what a page about a draft needs -------------------------------------------------------
 
 
-def _officer(user: WebUser) -> service.Officer:
+def officer_of(user: WebUser) -> service.Officer:
+    """The signed-in person as the drafting service's officer (shared with pages/approvals)."""
     return service.Officer(user=user.username, roles=user.roles)
 
 
-def _participants(session: Session, us: str) -> list[tuple[str, str, str]]:
-    """(id, name, type) of every party or provider one may write to."""
-    directory = service.current_directory(session)
-    return [
-        (p.id, p.name, p.type)
-        for p in directory.participants
-        if p.id != us and p.type in ("state", "provider")
-    ]
+def _getlist(form: FormData) -> Callable[[str], list[str]]:
+    """The text values posted for an input (a file upload is no value of a request field)."""
+    return lambda name: [v for v in form.getlist(name) if isinstance(v, str)]
 
 
-@dataclass
-class Wizard:
-    """The form for one (requested party, kind, instrument): profile, route and fields."""
-
-    party: str
-    kind: str
-    instrument: str
-    explicit: bool
-    profile: Any
-    route: Route | None
-    unavailable: ShownFinding | None
-    instruments: list[str]
-    fields: list[FormField]
-    accepted: list[str]
-
-
-def _wizard(session: Session, us: str, party: str, kind: str, instrument: str | None) -> Wizard:
-    law = get_law()
-    if kind not in law.kinds:
-        raise ComityError(f"kind: {kind!r} is not a request kind", field="kind")
-    on = service.today()
-    profile = service.profile(session, us, party, on)
-    directory = service.current_directory(session)
-    try:
-        usable = [
-            a.instrument
-            for a in applicable_instruments(directory, us, party, on, kind)
-            if a.usable and kind in law.instruments[a.instrument].kinds
-        ]
-    except LawError:
-        usable = []
-    explicit = instrument if instrument in usable else None
-    chosen: Route | None = None
-    unavailable: ShownFinding | None = None
-    try:
-        chosen = route(directory, us, party, kind, on, explicit)
-    except LawError as exc:
-        unavailable = shown([error_finding(exc)], {})[0]
-    name = explicit or (chosen.instrument if chosen else "")
-    fields = form_fields(kind, name) if name else []
-    accepted = list(profile.languages)
-    if chosen is not None and chosen.channel == "provider-direct":
-        addressee = next((p for p in directory.participants if p.id == chosen.to), None)
-        if addressee is not None and addressee.languages:
-            accepted = list(addressee.languages)
-    return Wizard(
-        party=party,
-        kind=kind,
-        instrument=name,
-        explicit=explicit is not None,
-        profile=profile,
-        route=chosen,
-        unavailable=unavailable,
-        instruments=usable,
-        fields=fields,
-        accepted=accepted,
-    )
-
-
-def _grouped(fields: list[FormField]) -> list[tuple[str, list[FormField]]]:
-    return [
-        (g, [f for f in fields if f.group == g])
-        for g in GROUPS
-        if any(f.group == g for f in fields)
-    ]
-
-
-def _language_options(accepted: list[str]) -> list[tuple[str, str]]:
-    """(code, name) of the languages offered for the request: those the party accepts, else
-    the six UN languages."""
-    codes = accepted or list(i18n.LANGUAGES)
-    return [(c, i18n.LANGUAGES[c].name if c in i18n.LANGUAGES else c) for c in codes]
-
-
-def _document_languages(accepted: list[str]) -> list[str]:
-    """The languages the formal document can be rendered in for this addressee."""
-    if not accepted:
-        return list(DOCUMENT_LANGUAGES)
-    return [lang for lang in DOCUMENT_LANGUAGES if lang in accepted]
-
-
-def _form_document(
-    form: FormData, us: str, wizard: Wizard, base: dict[str, Any] | None = None
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The request document a form describes, and an error per field that cannot be taken."""
-    errors: dict[str, str] = {}
-    for field in wizard.fields:
-        for value in form.getlist(field.name):
-            if isinstance(value, str) and len(value) > MAX_TEXT:
-                errors[field.name] = "too-long"
-    document = document_from_form(
-        wizard.kind,
-        us,
-        wizard.party,
-        wizard.instrument if wizard.explicit else None,
-        wizard.fields,
-        lambda name: [v for v in form.getlist(name) if isinstance(v, str)],
-    )
-    if base is not None:
-        # Keep what the form does not show (e.g. written through the API), drop what it
-        # shows and the drafter emptied.
-        shown_names = {f.name for f in wizard.fields} | {"instrument"}
-        kept = {k: v for k, v in base.items() if k not in shown_names}
-        document = {**kept, **document}
-    return document, errors
-
-
-def _check(session: Session, document: dict[str, Any], wizard: Wizard) -> list[ShownFinding]:
-    try:
-        found = service.check_document(session, document).findings
-    except ComityError as exc:
-        found = [error_finding(exc)]
-    return shown(found, {f.name: f for f in wizard.fields})
-
-
-def _by_field(
-    found: list[ShownFinding], fields: list[FormField]
-) -> tuple[dict[str, list[ShownFinding]], list[ShownFinding]]:
-    names = {f.name for f in fields}
-    per: dict[str, list[ShownFinding]] = {n: [] for n in names}
-    general = []
-    for finding in found:
-        if finding.element in names:
-            per[finding.element].append(finding)
-        else:
-            general.append(finding)
-    return per, general
+def _check(session: Session, document: dict[str, Any], plan: wizard.Wizard) -> list[ShownFinding]:
+    return shown(wizard.check(session, document), {f.name: f for f in plan.fields})
 
 
 def _context(
-    wizard: Wizard, found: list[ShownFinding], values: dict[str, Any], **extra: Any
+    plan: wizard.Wizard, found: list[ShownFinding], values: dict[str, Any], **extra: Any
 ) -> dict[str, Any]:
-    per_field, general = _by_field(found, wizard.fields)
+    per_field, general = wizard.by_field(found, plan.fields)
+    unavailable = shown([plan.unavailable], {})[0] if plan.unavailable else None
     return dict(
-        wizard=wizard,
-        groups=_grouped(wizard.fields),
+        wizard=plan,
+        unavailable=unavailable,
+        groups=wizard.grouped(plan.fields),
         values=values,
         findings=found,
         per_field=per_field,
         general=general,
-        blocking=sum(1 for f in found if f.severity == "blocking"),
-        language_options=_language_options(wizard.accepted),
+        blocking=wizard.blocking(found),
+        language_options=_language_options(plan.accepted),
         field_errors=extra.pop("field_errors", {}),
         checked=extra.pop("checked", False),
         **_labels(),
         **extra,
     )
+
+
+def _language_options(accepted: list[str]) -> list[tuple[str, str]]:
+    """(code, name) of the languages offered for the request."""
+    return [
+        (c, i18n.LANGUAGES[c].name if c in i18n.LANGUAGES else c)
+        for c in wizard.offered_languages(accepted)
+    ]
 
 
 def _labels() -> dict[str, Any]:
@@ -480,31 +358,24 @@ def _labels() -> dict[str, Any]:
     )
 
 
-def _display_status(draft: RequestDraft, blocking: int) -> str:
-    if draft.status == DraftStatus.DRAFT.value and blocking == 0:
-        return "awaiting"
-    return draft.status
-
-
 # --- the list ------------------------------------------------------------------------------
 
 
 @router.get("/drafts")
 def drafts_page(request: Request, user: PageUser) -> Response:
     node = node_of(request)
-    officer = _officer(user)
+    officer = officer_of(user)
     with transaction(node.sessions) as session:
         drafts = service.list_drafts(session, officer)
         rows = []
         for draft in drafts:
             blocking = 0
             if draft.status == DraftStatus.DRAFT.value:
-                found = service.findings(session, draft)
-                blocking = sum(1 for f in found if f.severity == "blocking")
+                blocking = wizard.blocking(service.findings(session, draft))
             rows.append(
                 {
                     "draft": draft,
-                    "status": _display_status(draft, blocking),
+                    "status": wizard.display_status(draft, blocking),
                     "blocking": blocking,
                     "mine": user.username in draft.editors,
                 }
@@ -536,15 +407,10 @@ def new_draft_page(
 ) -> Response:
     require_roles(user, permissions.DRAFT_ROLES, "drafting a request")
     node = node_of(request)
-    law = get_law()
     with transaction(node.sessions) as session:
-        parties = _participants(session, node.participant_id)
-        known = {p[0] for p in parties}
-        step_errors = {}
-        if party and party not in known:
-            step_errors["party"] = "unknown"
-        if kind and kind not in law.kinds:
-            step_errors["kind"] = "unknown"
+        directory = service.current_directory(session)
+        parties = wizard.addressees(directory, node.participant_id)
+        step_errors = wizard.step_errors((p[0] for p in parties), party, kind)
         if not party or not kind or step_errors:
             return render(
                 request,
@@ -552,29 +418,25 @@ def new_draft_page(
                 user,
                 status_code=400 if step_errors else 200,
                 parties=parties,
-                kinds=list(law.kinds),
+                kinds=list(get_law().kinds),
                 party=party,
                 kind=kind,
                 step_errors=step_errors,
                 **_labels(),
             )
-        wizard = _wizard(session, node.participant_id, party, kind, instrument or None)
-        values = form_values({}, wizard.fields)
-        if wizard.accepted and len(wizard.accepted) == 1:
-            values["language"] = wizard.accepted[0]
-    return render(request, "drafts/form.html", user, **_context(wizard, [], values, draft=None))
+        plan = wizard.for_party(session, node.participant_id, party, kind, instrument or None)
+        values = wizard.initial_values(plan)
+    return render(request, "drafts/form.html", user, **_context(plan, [], values, draft=None))
 
 
-def _wizard_of_form(session: Session, node: Node, form: FormData) -> Wizard:
-    party = str(form.get("requested_party", ""))
-    kind = str(form.get("kind", ""))
-    instrument = str(form.get("instrument", "")) or None
-    known = {p[0] for p in _participants(session, node.participant_id)}
-    if party not in known:
-        raise ComityError(
-            f"requested_party: {party!r} is not in the directory", field="requested_party"
-        )
-    return _wizard(session, node.participant_id, party, kind, instrument)
+def _plan_of_form(session: Session, node: Node, form: FormData) -> wizard.Wizard:
+    return wizard.for_form(
+        session,
+        node.participant_id,
+        str(form.get("requested_party", "")),
+        str(form.get("kind", "")),
+        str(form.get("instrument", "")) or None,
+    )
 
 
 @router.post("/drafts/check")
@@ -584,12 +446,10 @@ def check_fragment(request: Request, user: PageUser, form: CheckedForm) -> Respo
     require_roles(user, permissions.READ_ROLES, "checking a request")
     node = node_of(request)
     with transaction(node.sessions) as session:
-        wizard = _wizard_of_form(session, node, form)
-        document, _errors = _form_document(form, node.participant_id, wizard)
-        found = _check(session, document, wizard)
-    return render(
-        request, "drafts/_findings.html", user, **_context(wizard, found, {}, checked=True)
-    )
+        plan = _plan_of_form(session, node, form)
+        document, _errors = wizard.document_of_form(plan, node.participant_id, _getlist(form))
+        found = _check(session, document, plan)
+    return render(request, "drafts/_findings.html", user, **_context(plan, found, {}, checked=True))
 
 
 @router.post("/drafts")
@@ -599,20 +459,20 @@ def create_draft(request: Request, user: PageUser, form: CheckedForm) -> Respons
     node = node_of(request)
     act = str(form.get("act", "save"))
     with transaction(node.sessions) as session:
-        wizard = _wizard_of_form(session, node, form)
-        document, errors = _form_document(form, node.participant_id, wizard)
+        plan = _plan_of_form(session, node, form)
+        document, errors = wizard.document_of_form(plan, node.participant_id, _getlist(form))
         if act != "save" or errors:
-            found = _check(session, document, wizard)
-            values = form_values(document, wizard.fields)
+            found = _check(session, document, plan)
+            values = form_values(document, plan.fields)
             return render(
                 request,
                 "drafts/form.html",
                 user,
                 status_code=422 if errors else 200,
-                **_context(wizard, found, values, draft=None, field_errors=errors, checked=True),
+                **_context(plan, found, values, draft=None, field_errors=errors, checked=True),
             )
         draft, _found = service.create_draft(
-            session, node, wizard.kind, wizard.party, document, _officer(user)
+            session, node, plan.kind, plan.party, document, officer_of(user)
         )
         draft_id = draft.id
     return RedirectResponse(
@@ -623,34 +483,22 @@ def create_draft(request: Request, user: PageUser, form: CheckedForm) -> Respons
 # --- one draft -----------------------------------------------------------------------------
 
 
-def _draft_wizard(session: Session, draft: RequestDraft) -> Wizard:
-    instrument = draft.document.get("instrument")
-    return _wizard(
-        session,
-        draft.requesting,
-        draft.requested,
-        draft.kind,
-        instrument if isinstance(instrument, str) else None,
-    )
-
-
-def _draft_context(
-    session: Session, user: WebUser, draft: RequestDraft, wizard: Wizard, **extra: Any
+def draft_context(
+    session: Session, user: WebUser, draft: RequestDraft, plan: wizard.Wizard, **extra: Any
 ) -> dict[str, Any]:
-    found = shown(service.findings(session, draft), {f.name: f for f in wizard.fields})
-    blocking = sum(1 for f in found if f.severity == "blocking")
-    values = extra.pop("values", None) or form_values(draft.document, wizard.fields)
+    found = shown(service.findings(session, draft), {f.name: f for f in plan.fields})
+    values = extra.pop("values", None) or form_values(draft.document, plan.fields)
     checked_findings = extra.pop("findings", None)
     extra.setdefault("checked", True)
     editable = draft.status == DraftStatus.DRAFT.value and user.has(*permissions.DRAFT_ROLES)
     return _context(
-        wizard,
+        plan,
         found if checked_findings is None else checked_findings,
         values,
         draft=draft,
-        status=_display_status(draft, blocking),
+        status=wizard.display_status(draft, wizard.blocking(found)),
         editable=editable,
-        document_languages=_document_languages(wizard.accepted),
+        document_languages=wizard.document_languages(plan.accepted),
         may_approve=user.has(*permissions.APPROVE_ROLES),
         may_dispatch=user.has(*permissions.DISPATCH_ROLES),
         may_reopen=user.has(*permissions.REOPEN_ROLES),
@@ -663,10 +511,10 @@ def _draft_context(
 def draft_page(request: Request, user: PageUser, draft_id: str) -> Response:
     node = node_of(request)
     with transaction(node.sessions) as session:
-        draft = service.get_draft(session, draft_id, _officer(user))
-        wizard = _draft_wizard(session, draft)
+        draft = service.get_draft(session, draft_id, officer_of(user))
+        plan = wizard.for_draft(session, draft)
         saved = bool(flash_value(request, user, "saved"))
-        context = _draft_context(session, user, draft, wizard, saved=saved)
+        context = draft_context(session, user, draft, plan, saved=saved)
         return render(request, "drafts/draft.html", user, **context)
 
 
@@ -682,17 +530,19 @@ def edit_draft(request: Request, user: PageUser, draft_id: str, form: CheckedFor
     except ValueError:
         raise ComityError("version: missing or not a number", field="version") from None
     with transaction(node.sessions) as session:
-        draft = service.get_draft(session, draft_id, _officer(user))
-        wizard = _draft_wizard(session, draft)
-        document, errors = _form_document(form, node.participant_id, wizard, base=draft.document)
+        draft = service.get_draft(session, draft_id, officer_of(user))
+        plan = wizard.for_draft(session, draft)
+        document, errors = wizard.document_of_form(
+            plan, node.participant_id, _getlist(form), base=draft.document
+        )
         if act != "save" or errors:
-            found = _check(session, document, wizard)
-            context = _draft_context(
+            found = _check(session, document, plan)
+            context = draft_context(
                 session,
                 user,
                 draft,
-                wizard,
-                values=form_values(document, wizard.fields),
+                plan,
+                values=form_values(document, plan.fields),
                 findings=found,
                 field_errors=errors,
                 checked=True,
@@ -700,7 +550,7 @@ def edit_draft(request: Request, user: PageUser, draft_id: str, form: CheckedFor
             return render(
                 request, "drafts/draft.html", user, status_code=422 if errors else 200, **context
             )
-        service.edit_draft(session, draft_id, version, document, _officer(user))
+        service.edit_draft(session, draft_id, version, document, officer_of(user))
     return RedirectResponse(
         f"/drafts/{draft_id}?" + flash_query(user, "saved", "draft"), status_code=303
     )
@@ -715,7 +565,7 @@ def draft_document(
     if fmt not in ("pdf", "docx"):
         raise ComityError(f"format: {fmt!r} is not supported; use pdf or docx", field="format")
     with transaction(node.sessions) as session:
-        draft = service.get_draft(session, draft_id, _officer(user))
+        draft = service.get_draft(session, draft_id, officer_of(user))
         directory = service.current_directory(session)
         document = {**draft.document, "kind": draft.kind}
         audit.record(
@@ -732,76 +582,3 @@ def draft_document(
         media_type=media,
         headers={"content-disposition": f'attachment; filename="{name}"'},
     )
-
-
-# --- approval ------------------------------------------------------------------------------
-
-
-@router.get("/drafts/{draft_id}/approve")
-def approval_page(request: Request, user: PageUser, draft_id: str) -> Response:
-    require_roles(
-        user, permissions.APPROVE_ROLES | permissions.DISPATCH_ROLES, "approving a request"
-    )
-    node = node_of(request)
-    with transaction(node.sessions) as session:
-        draft = service.get_draft(session, draft_id, _officer(user))
-        wizard = _draft_wizard(session, draft)
-        done = flash_value(request, user, "done")
-        context = _draft_context(
-            session, user, draft, wizard, refusal=None, done=done if done in DONE else ""
-        )
-        return render(request, "drafts/approve.html", user, **context)
-
-
-def _refusal_page(
-    request: Request, node: Node, user: WebUser, draft_id: str, exc: ComityError
-) -> Response:
-    with transaction(node.sessions) as session:
-        draft = service.get_draft(session, draft_id, _officer(user))
-        wizard = _draft_wizard(session, draft)
-        context = _draft_context(session, user, draft, wizard, refusal=exc, done="")
-        return render(request, "drafts/approve.html", user, status_code=exc.status_code, **context)
-
-
-def _act(request: Request, user: WebUser, draft_id: str, action: str, form: FormData) -> Response:
-    """Approve, reopen or dispatch; a refusal is audited and shown on the approval page."""
-    node = node_of(request)
-    case_id: str | None = None
-    try:
-        with transaction(node.sessions) as session:
-            officer = _officer(user)
-            if action == "approve":
-                try:
-                    version = int(str(form.get("version", "")))
-                except ValueError:
-                    raise ComityError("version: missing or not a number", field="version") from None
-                service.approve(session, draft_id, version, officer)
-            elif action == "reopen":
-                service.reopen(session, draft_id, officer)
-            else:
-                case_id = service.dispatch(session, node, draft_id, officer).case_id
-    except ComityError as exc:
-        audit.record_refusal(
-            node.sessions, f"requests:draft:{action}-refused", user.username, draft_id, exc
-        )
-        return _refusal_page(request, node, user, draft_id, exc)
-    if case_id is not None:
-        return RedirectResponse(f"/requests/{case_id}", status_code=303)
-    return RedirectResponse(
-        f"/drafts/{draft_id}/approve?" + flash_query(user, "done", action), status_code=303
-    )
-
-
-@router.post("/drafts/{draft_id}/approve")
-def approve(request: Request, user: PageUser, draft_id: str, form: CheckedForm) -> Response:
-    return _act(request, user, draft_id, "approve", form)
-
-
-@router.post("/drafts/{draft_id}/reopen")
-def reopen(request: Request, user: PageUser, draft_id: str, form: CheckedForm) -> Response:
-    return _act(request, user, draft_id, "reopen", form)
-
-
-@router.post("/drafts/{draft_id}/dispatch")
-def dispatch(request: Request, user: PageUser, draft_id: str, form: CheckedForm) -> Response:
-    return _act(request, user, draft_id, "dispatch", form)

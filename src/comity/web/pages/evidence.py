@@ -14,14 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from comity.audit import service as audit
 from comity.cases import service as cases
 from comity.cases.permissions import OFFICIALS, READ_ROLES
-from comity.evidence import held, service, transfer
+from comity.evidence import consents, held, offers, queries, transfer, use
+from comity.evidence.bundle import build_bundle_file
 from comity.evidence.custody import CustodyAction
+from comity.evidence.custody_log import record_custody
 from comity.evidence.manifest import Acquisition
 from comity.evidence.models import EvidencePackage
 from comity.evidence.package import seal_folder
@@ -129,7 +132,7 @@ def conditions_list(text: str) -> list[str]:
 
 
 def _summary(session: Any, package: EvidencePackage) -> dict[str, Any]:
-    transfers = service.transfers_of(session, package.id)
+    transfers = queries.transfers_of(session, package.id)
     status = package_status(package, transfers)
     progress = None
     incoming = [t for t in transfers if t.direction == "in" and t.status == "receiving"]
@@ -152,7 +155,7 @@ def evidence_list(request: Request, user: PageUser, case: str = "") -> Response:
     require_roles(user, READ_ROLES, "listing evidence")
     node = node_of(request)
     with transaction(node.sessions) as session:
-        packages = service.list_packages(session, case or None)
+        packages = queries.list_packages(session, case or None)
         packages.sort(key=lambda p: p.created_at, reverse=True)
         rows = [_summary(session, p) for p in packages]
         audit.record(session, "evidence:packages:listed", user.username, case, count=len(packages))
@@ -331,7 +334,7 @@ def _seal_and_send(
         raise FormProblem(NO_METHOD, field="method")
     if len(proceedings) > 50 or any(len(p) > 500 for p in proceedings):
         raise FormProblem(TOO_MANY_PROCEEDINGS, field="proceedings")
-    sealer = service.qualified(node, user.username)
+    sealer = queries.qualified(node, user.username)
     with transaction(node.sessions) as session:
         case = _answerable_case(session, case_id)
         manifest = seal_folder(
@@ -347,8 +350,8 @@ def _seal_and_send(
             permitted_proceedings=proceedings,
             confidential=upload.value("confidential") != "no",
         )
-        package = service.import_package(session, node, work / "package", user.username)
-        row = service.offer(session, node, manifest.package_id, case.counterpart, user.username)
+        package = offers.import_package(session, node, work / "package", user.username)
+        row = offers.offer(session, node, manifest.package_id, case.counterpart, user.username)
         audit.record(
             session,
             "web:evidence:sealed-and-sent",
@@ -375,16 +378,16 @@ def _detail(
 ) -> Response:
     node = node_of(request)
     with transaction(node.sessions) as session:
-        package = service.get_package(session, package_id)
+        package = queries.get_package(session, package_id)
         audit.record(session, "evidence:package:read", user.username, package_id)
         summary = _summary(session, package)
-        manifest = service.manifest_of(package)
-        tokens = service.chain(session, package.id)
+        manifest = queries.manifest_of(package)
+        tokens = queries.chain(session, package.id)
         custody = held.custody_rows(package.manifest_token, tokens)
         opened = held.opened_by(session, node, package.id, user.username)
-        consents = service.consents_of(session, package.id)
-        uses = service.uses_of(session, package.id)
-        reports = service.use_reports_of(session, package.id)
+        consents = queries.consents_of(session, package.id)
+        uses = queries.uses_of(session, package.id)
+        reports = queries.use_reports_of(session, package.id)
         return render(
             request,
             "evidence/detail.html",
@@ -427,7 +430,7 @@ def verify_again(request: Request, user: PageUser, package_id: str) -> Response:
     require_roles(user, READ_ROLES, "verifying evidence")
     node = node_of(request)
     with transaction(node.sessions) as session:
-        package = service.get_package(session, package_id)
+        package = queries.get_package(session, package_id)
         report = held.verify_held(session, node, package, user.username)
         return render(
             request,
@@ -448,7 +451,7 @@ def open_package(request: Request, user: PageUser, form: CheckedForm, package_id
     proceeding = str(form.get("proceeding", "")).strip()[:500]
     ticked = {str(v) for v in form.getlist("condition")}
     with transaction(node.sessions) as session:
-        package = service.get_package(session, package_id)
+        package = queries.get_package(session, package_id)
         wanted = {str(i) for i in range(len(conditions_list(package.conditions)))}
         acknowledged = str(form.get("acknowledge", "")) == "yes" and wanted <= ticked
     if package.supplier and not acknowledged:
@@ -462,7 +465,7 @@ def open_package(request: Request, user: PageUser, form: CheckedForm, package_id
             ticked=ticked,
         )
     with transaction(node.sessions) as session:
-        service.open_package(session, node, package_id, user.username, acknowledged, proceeding)
+        use.open_package(session, node, package_id, user.username, acknowledged, proceeding)
     return RedirectResponse(f"/evidence/{package_id}#files", status_code=303)
 
 
@@ -473,10 +476,10 @@ def download(request: Request, user: PageUser, package_id: str, path: str) -> Re
     require_roles(user, HANDLE_ROLES, "reading evidence")
     node = node_of(request)
     with transaction(node.sessions) as session:
-        stream, size = service.read_file(session, node, package_id, path, user.username)
+        stream, size = use.read_file(session, node, package_id, path, user.username)
         try:
-            package = service.get_package(session, package_id)
-            service.record_custody(
+            package = queries.get_package(session, package_id)
+            record_custody(
                 session,
                 node,
                 package,
@@ -516,7 +519,9 @@ def ask_consent(request: Request, user: PageUser, form: CheckedForm, package_id:
         )
     node = node_of(request)
     with transaction(node.sessions) as session:
-        service.request_consent(session, node, package_id, user.username, recipient, purpose[:5000])
+        consents.request_consent(
+            session, node, package_id, user.username, recipient, purpose[:5000]
+        )
     return RedirectResponse(f"/evidence/{package_id}#consents", status_code=303)
 
 
@@ -531,7 +536,7 @@ def decide_consent(
     conditions = str(form.get("conditions", "")).strip()[:5000]
     node = node_of(request)
     with transaction(node.sessions) as session:
-        consent = service.decide_consent(
+        consent = consents.decide_consent(
             session, node, consent_id, user.username, decision == "grant", conditions
         )
         package_id = consent.package_id
@@ -551,7 +556,7 @@ def disclose(request: Request, user: PageUser, form: CheckedForm, package_id: st
         raise ComityError("notice is given before or after the disclosure", field="notice")
     node = node_of(request)
     with transaction(node.sessions) as session:
-        service.disclose(
+        use.disclose(
             session,
             node,
             package_id,
@@ -572,7 +577,7 @@ def ask_use_report(
     require_roles(user, HANDLE_ROLES, "asking for a use report")
     node = node_of(request)
     with transaction(node.sessions) as session:
-        service.request_use_report(session, node, package_id, user.username)
+        use.request_use_report(session, node, package_id, user.username)
     return RedirectResponse(f"/evidence/{package_id}#reports", status_code=303)
 
 
@@ -581,8 +586,12 @@ def court_bundle(request: Request, user: PageUser, form: CheckedForm, case_id: s
     """The court bundle of a request (ZIP) through the bundle service; with files, each is
     recorded as copied in its chain of custody."""
     require_roles(user, HANDLE_ROLES, "exporting a court bundle")
-    from comity.evidence.api import bundle_download
-
     node = node_of(request)
     include_files = str(form.get("include_files", "")) == "yes"
-    return bundle_download(node, case_id, user.username, include_files, _upload_root(node))
+    built = build_bundle_file(node, case_id, user.username, include_files, _upload_root(node))
+    return FileResponse(
+        built.path,
+        media_type="application/zip",
+        filename=built.path.name,
+        background=BackgroundTask(built.discard),
+    )

@@ -21,7 +21,7 @@ from comity.audit import service as audit
 from comity.cases import inbox, permissions, timeline, workflow
 from comity.cases import service as cases
 from comity.documents.messages import CHANNELS, INSTRUMENT_TITLES, KIND_TITLES
-from comity.evidence import service as evidence
+from comity.evidence import offers, queries
 from comity.kit.db import transaction
 from comity.kit.errors import ComityError, Forbidden
 from comity.protocol.acts import Act
@@ -335,8 +335,8 @@ def _page(
             # A package already sent to the counterpart is not offered again.
             packages = [
                 p
-                for p in evidence.list_packages(session, case.id)
-                if evidence.sent_to(session, p.id, case.counterpart) is None
+                for p in queries.list_packages(session, case.id)
+                if queries.sent_to(session, p.id, case.counterpart) is None
             ]
             audit.record(
                 session, "evidence:packages:listed", user.username, case.id, count=len(packages)
@@ -417,13 +417,13 @@ def perform_act(request: Request, user: PageUser, form: CheckedForm, case_id: st
         with transaction(node.sessions) as session:
             case = cases.perform(session, node, case_id, act, body, user.username)
             for package_id in packages:
-                package = evidence.get_package(session, package_id)
+                package = queries.get_package(session, package_id)
                 if package.case_id != case.id:
                     raise InvalidActBody(
                         f"evidence package {package_id} does not belong to this request",
                         field="packages",
                     )
-                evidence.offer(session, node, package_id, case.counterpart, user.username)
+                offers.offer(session, node, package_id, case.counterpart, user.username)
     except ComityError as exc:
         audit.record_refusal(
             node.sessions, "cases:act:refused", user.username, case_id, exc, act=act.value

@@ -1,16 +1,15 @@
-"""Signed audit checkpoints: this node's word, sent to its peers, that its log held `count`
-entries ending in `head_hash` at time `at`.
+"""Exchanging audit checkpoints with peers: issue ours (periodically, after N entries, and at
+once to a new peer), keep theirs, answer a peer asking which of its checkpoints we hold, and
+export them to a file. Checkpoints travel as ordinary envelopes (message type
+`audit-checkpoint`) through the outbox, so they are receipted and retried.
 
-A hash chain alone cannot show that its newest entries were cut off: whoever truncates the
-tail leaves a shorter chain that is still intact. A checkpoint held by a peer can: the log
-must still contain entry `count` with that hash. Checkpoints travel as ordinary envelopes
-(message type `audit-checkpoint`) through the outbox, so they are receipted and retried.
+The documents themselves (payloads, signing, reading) are `comity.audit.checkpoint`; the HTTP
+side of asking a peer is `comity.witnesses.peers`, of answering one `comity.witnesses.api`.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 from joserfc.jwk import OKPKey
@@ -18,6 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from comity.audit import service as audit
+from comity.audit.checkpoint import (
+    CHECKPOINT_MESSAGE,
+    EXPORT_FORMAT,
+    HELD_LIMIT,
+    KeyLookup,
+    conversation_id,
+    read_checkpoint,
+    read_message,
+    sign_checkpoint,
+    sign_held_answer,
+)
 from comity.audit.models import AuditCheckpoint, ReceivedCheckpoint
 from comity.directory import service as directory_service
 from comity.kit.clock import utc_now
@@ -29,17 +39,6 @@ from comity.nodes.models import NodeKey
 from comity.nodes.runtime import Node
 from comity.protocol.envelope import OpenedEnvelope, format_time, parse_time
 from comity.protocol.errors import MalformedEnvelope
-from comity.protocol.signed import SignedDocument, sign_document, verify_document
-
-CHECKPOINT_TYP = "comity-audit-checkpoint+jws"
-CHECKPOINT_MESSAGE = "audit-checkpoint"
-EXPORT_FORMAT = "comity-audit-checkpoints/1"
-_CONVERSATIONS = uuid.UUID("6f0d8a0e-5b7c-4d1e-9a56-2f2b0c1d7a11")
-
-
-def conversation_id(participant: str) -> str:
-    """All checkpoints of one node share a conversation, so each peer gets them in order."""
-    return str(uuid.uuid5(_CONVERSATIONS, participant))
 
 
 def peers(session: Session, node: Node) -> list[str]:
@@ -57,17 +56,11 @@ def peers(session: Session, node: Node) -> list[str]:
 
 def issue(session: Session, node: Node, recipients: list[str] | None = None) -> AuditCheckpoint:
     """Sign the current head of the log, keep the checkpoint, and queue it for each peer. A
-    peer missing from the directory is skipped (and named in the returned `sent_to`)."""
+    peer missing from the directory is skipped (and left out of the returned `sent_to`)."""
     audit.lock_chain(session)
     count, head_hash = audit.head(session)
     at = utc_now()
-    payload = {
-        "participant": node.participant_id,
-        "count": count,
-        "head_hash": head_hash,
-        "at": format_time(at),
-    }
-    token = sign_document(CHECKPOINT_TYP, node.participant_id, payload, node.keyring.signing_key())
+    token = sign_checkpoint(node.participant_id, count, head_hash, at, node.keyring.signing_key())
     sent: list[str] = []
     for peer in peers(session, node) if recipients is None else recipients:
         try:
@@ -150,7 +143,7 @@ class CheckpointSchedule:
         return int(issue_if_due(self.node))
 
 
-def key_for(session: Session) -> Any:
+def key_for(session: Session) -> KeyLookup:
     """A key look-up for checkpoint signatures: this node's own keys from its key table, a
     peer's from the current directory."""
     own = {row.kid: row.public_jwk for row in session.execute(select(NodeKey)).scalars()}
@@ -169,38 +162,22 @@ def key_for(session: Session) -> Any:
     return lookup
 
 
-def read_checkpoint(token: str, key_lookup: Any) -> SignedDocument:
-    """Verify a checkpoint's signature and the shape of its payload."""
-    document = verify_document(token, CHECKPOINT_TYP, key_lookup)
-    payload = document.payload
-    if (
-        payload.get("participant") != document.issuer
-        or not isinstance(payload.get("count"), int)
-        or not isinstance(payload.get("head_hash"), str)
-        or not isinstance(payload.get("at"), str)
-    ):
-        raise MalformedEnvelope("audit checkpoint payload lacks participant, count, head or at")
-    return document
-
-
 def receive_checkpoint(session: Session, node: Node, opened: OpenedEnvelope) -> None:
     """Inbox handler: keep a peer's checkpoint. One that goes backwards (fewer entries than an
     earlier one, or the same count with another hash) is kept too — it is the evidence — and
     flagged in our audit log."""
-    token = opened.payload.get("checkpoint")
-    if not isinstance(token, str):
-        raise MalformedEnvelope("audit-checkpoint message lacks the signed checkpoint")
+    token = read_message(opened.payload).checkpoint
     directory = directory_service.current(session)
     sender = opened.header.sender
-    document = read_checkpoint(
+    checkpoint = read_checkpoint(
         token,
         lambda issuer, kid: directory_service.verification_key(
             directory, issuer, kid, opened.header.created_at
         ),
     )
-    if document.issuer != sender:
-        raise MalformedEnvelope(f"checkpoint of {document.issuer} sent by {sender}")
-    count, head_hash = int(document.payload["count"]), str(document.payload["head_hash"])
+    if checkpoint.issuer != sender:
+        raise MalformedEnvelope(f"checkpoint of {checkpoint.issuer} sent by {sender}")
+    count, head_hash = checkpoint.payload.count, checkpoint.payload.head_hash
     earlier = session.execute(
         select(ReceivedCheckpoint)
         .where(ReceivedCheckpoint.issuer == sender, ReceivedCheckpoint.count >= count)
@@ -221,17 +198,12 @@ def receive_checkpoint(session: Session, node: Node, opened: OpenedEnvelope) -> 
             issuer=sender,
             count=count,
             head_hash=head_hash,
-            at=parse_time(str(document.payload["at"])),
+            at=parse_time(checkpoint.payload.at),
             token=token,
             message_id=opened.header.message_id,
         )
     )
     session.flush()
-
-
-HELD_TYP = "comity-audit-checkpoints-held+jws"
-#: At most this many checkpoints (the newest) in one answer to a peer.
-HELD_LIMIT = 500
 
 
 def held_answer(session: Session, node: Node, issuer: str, nonce: str) -> str:
@@ -246,38 +218,15 @@ def held_answer(session: Session, node: Node, issuer: str, nonce: str) -> str:
             .limit(HELD_LIMIT)
         ).scalars()
     )
-    payload = {
-        "holder": node.participant_id,
-        "issuer": issuer,
-        "nonce": nonce,
-        "at": format_time(utc_now()),
-        "checkpoints": [row.token for row in reversed(rows)],
-    }
     audit.record(session, "audit:checkpoints:requested", issuer, issuer, count=len(rows))
-    return sign_document(HELD_TYP, node.participant_id, payload, node.keyring.signing_key())
-
-
-def read_held_answer(
-    token: str, key_lookup: Any, holder: str, issuer: str, nonce: str
-) -> list[str]:
-    """The checkpoint tokens of a holder's signed answer, after checking that `holder`
-    signed it, for `issuer`, in answer to `nonce`. Each token is verified later, on its own."""
-    document = verify_document(token, HELD_TYP, key_lookup)
-    payload = document.payload
-    if (
-        document.issuer != holder
-        or payload.get("holder") != holder
-        or payload.get("issuer") != issuer
-        or payload.get("nonce") != nonce
-    ):
-        raise MalformedEnvelope(
-            f"the answer of {holder} is not its answer to this question (holder, issuer or"
-            " nonce differ)"
-        )
-    tokens = payload.get("checkpoints")
-    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-        raise MalformedEnvelope(f"the answer of {holder} lacks its list of checkpoints")
-    return list(tokens)
+    return sign_held_answer(
+        node.participant_id,
+        issuer,
+        nonce,
+        utc_now(),
+        [row.token for row in reversed(rows)],
+        node.keyring.signing_key(),
+    )
 
 
 def export(
