@@ -11,7 +11,6 @@ from __future__ import annotations
 import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from comity.kit.settings import NodeSettings
 from comity.notifications.models import Notification
 from comity.timers import service as timers
 from comity.timers.models import Timer
+from comity.timers.service import TimerHandler
 
 EMAIL_TIMER = "notification-email"
 
@@ -104,7 +104,7 @@ def send_email(settings: NodeSettings, to: str, subject: str, text: str) -> None
         client.send_message(message)
 
 
-def email_handler(settings: NodeSettings) -> Any:
+def email_handler(settings: NodeSettings) -> TimerHandler:
     """Timer handler: send a notification's e-mail, or schedule a retry with back-off."""
 
     def fire(session: Session, timer: Timer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from comity.directory.document import Contact
 from comity.law import Finding, PartyProfile, Route
@@ -24,17 +24,11 @@ class FindingView(BaseModel):
         description="The values in the message (field, label, party, languages, conduct, ...)"
     )
 
+    model_config = ConfigDict(from_attributes=True)
+
     @classmethod
     def of(cls, finding: Finding) -> FindingView:
-        return cls(
-            severity=finding.severity,
-            element=finding.element,
-            message=finding.message,
-            citation=finding.citation,
-            verified=finding.verified,
-            code=finding.code,
-            params=dict(finding.params),
-        )
+        return cls.model_validate(finding)
 
 
 class CheckView(BaseModel):
@@ -45,16 +39,11 @@ class CheckView(BaseModel):
     blocking: bool = Field(description="True when something must be fixed before sending")
     findings: list[FindingView]
 
+    model_config = ConfigDict(from_attributes=True)
+
     @classmethod
     def of(cls, checked: Check) -> CheckView:
-        return cls(
-            kind=checked.kind,
-            requesting_party=checked.requesting_party,
-            requested_party=checked.requested_party,
-            on=checked.on,
-            blocking=checked.blocking,
-            findings=[FindingView.of(f) for f in checked.findings],
-        )
+        return cls.model_validate(checked)
 
 
 class NewDraft(BaseModel):

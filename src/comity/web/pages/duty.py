@@ -6,9 +6,8 @@ that refresh does not count as the user's activity, so an unattended desk still 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,8 +16,8 @@ from comity.audit import service as audit
 from comity.cases import permissions
 from comity.cases import service as cases
 from comity.documents.messages import KIND_TITLES
-from comity.duty import service as duty
-from comity.duty.models import DutyAssignment, RosterEntry
+from comity.duty import queries
+from comity.duty.models import RosterEntry
 from comity.duty.permissions import READ_ROLES
 from comity.kit.clock import utc_now
 from comity.kit.db import transaction
@@ -40,8 +39,6 @@ from comity.web.labels import ROSTER_ROLE_LABELS
 
 router = APIRouter(include_in_schema=False)
 
-RECENT = 30
-
 ASSIGNMENT_LABELS = {
     "open": N_("Waiting for acknowledgement"),
     "acknowledged": N_("Acknowledged"),
@@ -56,47 +53,6 @@ ASSIGNMENT_BADGES = {
 }
 
 
-@dataclass
-class Waiting:
-    assignment: DutyAssignment
-    kind: str
-    counterpart: str
-    state: str
-    escalated: bool
-    seconds_left: float
-
-
-def _desk(session: Any, now: datetime) -> dict[str, Any]:
-    people = duty.roster(session)
-    on_duty = [p for p in people if duty.on_duty(p, now)]
-    off_duty = [p for p in people if p not in on_duty]
-    everything = duty.assignments(session)
-    waiting = []
-    for a in everything:
-        if a.status != "open":
-            continue
-        case = cases.get_case(session, a.case_id)
-        waiting.append(
-            Waiting(
-                assignment=a,
-                kind=case.kind,
-                counterpart=case.counterpart,
-                state=case.state,
-                escalated=a.level > 1,
-                seconds_left=(a.ack_due_at - now).total_seconds(),
-            )
-        )
-    waiting.sort(key=lambda w: w.assignment.ack_due_at)
-    recent = sorted(everything, key=lambda a: a.assigned_at, reverse=True)[:RECENT]
-    return {
-        "on_duty": on_duty,
-        "off_duty": off_duty,
-        "waiting": waiting,
-        "recent": recent,
-        "handed_off": [a for a in recent if a.status == "handed-off"],
-    }
-
-
 def _local(entry: RosterEntry, now: datetime) -> str:
     from zoneinfo import ZoneInfo
 
@@ -107,13 +63,13 @@ def _render(request: Request, user: WebUser, template: str) -> Response:
     node = node_of(request)
     now = utc_now()
     with transaction(node.sessions) as session:
-        desk = _desk(session, now)
-        audit.record(session, "web:duty:read", user.username, waiting=len(desk["waiting"]))
+        desk = queries.desk(session, now)
+        audit.record(session, "web:duty:read", user.username, waiting=len(desk.waiting))
         return render(
             request,
             template,
             user,
-            **desk,
+            **desk.as_context(),
             local_time=lambda entry: _local(entry, now),
             can_acknowledge=user.has(*permissions.ACT_ROLES[Act.ACKNOWLEDGE]),
             KIND_TITLES=KIND_TITLES,

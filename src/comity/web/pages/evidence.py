@@ -15,11 +15,13 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from comity.audit import service as audit
 from comity.cases import service as cases
+from comity.cases.models import Case
 from comity.cases.permissions import OFFICIALS, READ_ROLES
 from comity.evidence import consents, held, offers, queries, transfer, use
 from comity.evidence.bundle import build_bundle_file
@@ -192,7 +194,7 @@ class FormProblem(ComityError):
 EXECUTIONS = {Act.EXECUTE, Act.EXECUTE_PARTIALLY}
 
 
-def execution_open(case: Any) -> bool:
+def execution_open(case: Case) -> bool:
     """Whether this node (the requested party) may execute the request now, in whole or in
     part, by the kind's transition table: before that, evidence has nothing to answer."""
     return any(
@@ -201,7 +203,7 @@ def execution_open(case: Any) -> bool:
     )
 
 
-def _answerable_case(session: Any, case_id: str) -> Any:
+def _answerable_case(session: Session, case_id: str) -> Case:
     case = cases.get_case(session, case_id)
     if case.side != Side.REQUESTED.value:
         raise ComityError(
@@ -298,7 +300,7 @@ async def create_evidence(request: Request, user: PageUser, tasks: BackgroundTas
 FORM_FIELDS = ("description", "method", "tool", "conditions", "proceedings", "confidential")
 
 
-def _case_or_none(node: Node, case_id: str) -> Any:
+def _case_or_none(node: Node, case_id: str) -> Case | None:
     if not case_id:
         return None
     with transaction(node.sessions) as session:
