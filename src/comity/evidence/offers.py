@@ -31,7 +31,7 @@ from comity.evidence.errors import (
     EvidenceError,
     NotVerified,
 )
-from comity.evidence.manifest import ByteProgress, read_manifest_unverified
+from comity.evidence.manifest import ByteProgress, Manifest, read_manifest_unverified
 from comity.evidence.models import (
     EvidencePackage,
     EvidenceTransfer,
@@ -131,21 +131,8 @@ def import_package(
         digest = store.put_file(path, on_bytes)
         if digest != entry.sha256:
             raise EvidenceError(f"file {entry.path} changed while it was being imported")
-    package = EvidencePackage(
-        id=manifest.package_id,
-        case_id=manifest.answers_request,
-        producer=manifest.producer,
-        supplier="",
-        status=PackageStatus.VERIFIED.value,
-        manifest_token=token,
-        description=manifest.description,
-        conditions=manifest.conditions_on_use,
-        permitted_proceedings=list(manifest.permitted_proceedings),
-        confidential=manifest.confidential,
-        file_count=len(manifest.files),
-        total_size=manifest.total_size,
-        verified_at=utc_now(),
-    )
+    package = _package_row(manifest, token, manifest.answers_request, "", PackageStatus.VERIFIED)
+    package.verified_at = utc_now()
     session.add(package)
     for event_token in read_chain(folder / CUSTODY_NAME):
         store_event(session, package.id, event_token)
@@ -297,19 +284,8 @@ def receive_offer(session: Session, node: Node, opened: OpenedEnvelope) -> None:
     if session.get(EvidencePackage, manifest.package_id) is not None:
         raise Conflict(f"this node already holds evidence package {manifest.package_id}")
     session.add(
-        EvidencePackage(
-            id=manifest.package_id,
-            case_id=opened.header.conversation_id,
-            producer=manifest.producer,
-            supplier=sender,
-            status=PackageStatus.RECEIVING.value,
-            manifest_token=token,
-            description=manifest.description,
-            conditions=manifest.conditions_on_use,
-            permitted_proceedings=list(manifest.permitted_proceedings),
-            confidential=manifest.confidential,
-            file_count=len(manifest.files),
-            total_size=manifest.total_size,
+        _package_row(
+            manifest, token, opened.header.conversation_id, sender, PackageStatus.RECEIVING
         )
     )
     session.add(
@@ -357,4 +333,24 @@ def receive_received(session: Session, node: Node, opened: OpenedEnvelope) -> No
         opened.header.sender,
         transfer.id,
         package=transfer.package_id,
+    )
+
+
+def _package_row(
+    manifest: Manifest, token: str, case_id: str, supplier: str, status: PackageStatus
+) -> EvidencePackage:
+    """The row of a package this node holds, as its signed manifest describes it."""
+    return EvidencePackage(
+        id=manifest.package_id,
+        case_id=case_id,
+        producer=manifest.producer,
+        supplier=supplier,
+        status=status.value,
+        manifest_token=token,
+        description=manifest.description,
+        conditions=manifest.conditions_on_use,
+        permitted_proceedings=list(manifest.permitted_proceedings),
+        confidential=manifest.confidential,
+        file_count=len(manifest.files),
+        total_size=manifest.total_size,
     )
