@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from comity.duty import queries
 from comity.duty import service as duty
 from comity.duty.models import ALLOWED_STATUS_TRANSITIONS, AssignmentStatus, RosterEntry
 from comity.kit.db import transaction
@@ -146,3 +147,67 @@ def test_an_assignment_moves_only_along_its_transition_table(world: World) -> No
             assert refused.value.code == "duty_assignment_status"
         assert done.status == AssignmentStatus.ACKNOWLEDGED
     assert set(ALLOWED_STATUS_TRANSITIONS) == set(AssignmentStatus)
+
+
+def _waiting(world: World, now: datetime) -> list[queries.Waiting]:
+    xb = world.nodes["XB"]
+    with xb.sessions() as session:
+        return queries.desk(session, now, xb.settings.duty_ack_seconds).waiting
+
+
+def test_a_handed_off_request_stays_on_the_desk_until_someone_acknowledges(
+    world: World,
+) -> None:
+    """The safety defect of issue 18: an escalated, handed-off emergency used to drop off the
+    desk (which then read "nothing waiting")."""
+    with frozen(NOON) as clock:
+        _roster(world)
+        case_id = _urgent(world)
+        (first,) = _waiting(world, NOON + timedelta(minutes=1))
+        assert (first.case_id, first.referral, first.escalations) == (
+            case_id,
+            queries.Referral.ASSIGNED,
+            0,
+        )
+        assert first.assignment is not None
+        assert first.assignment.user == "o1"
+        assert not first.late
+        clock.advance(timedelta(minutes=61))
+        tick(world, "XB")
+        (second,) = _waiting(world, NOON + timedelta(minutes=62))
+        assert (second.referral, second.escalations) == (queries.Referral.ESCALATED, 1)
+        assert second.assignment is not None
+        assert second.assignment.user == "o2"
+        for _ in range(2):
+            clock.advance(timedelta(minutes=61))
+            tick(world, "XB")
+        assert _assigned(world, case_id)[-1] == ("sup", "handed-off")
+        later = NOON + timedelta(hours=4)
+        (handed,) = _waiting(world, later)
+        assert handed.referral is queries.Referral.HANDED_OFF
+        assert handed.handed_off
+        assert handed.late
+        assert handed.escalations == 2
+        assert handed.assignment is not None
+        assert handed.assignment.user == "sup"
+        assert handed.seconds_left == (handed.assignment.ack_due_at - later).total_seconds() < 0
+        act(world, "XB", case_id, "acknowledge", note="central authority on it")
+        assert _waiting(world, later) == []
+
+
+def test_a_request_handed_off_on_receipt_is_on_the_desk(world: World) -> None:
+    """Nobody on the roster: no assignment at all, the central authority has it at once, and
+    the desk still shows it, measured against the desk's deadline from its arrival."""
+    with frozen(NOON):
+        case_id = _urgent(world)
+        ordinary = create(world, "XA", "XB", "mla", {"instrument": "budapest"})
+        act(world, "XA", ordinary, "submit")
+        pump(world)
+    ack = world.nodes["XB"].settings.duty_ack_seconds
+    (waiting,) = _waiting(world, NOON + timedelta(seconds=ack + 5))
+    assert waiting.case_id == case_id
+    assert waiting.referral is queries.Referral.HANDED_OFF_ON_RECEIPT
+    assert waiting.assignment is None
+    assert waiting.seconds_left == -5
+    act(world, "XB", case_id, "acknowledge", note="on it")
+    assert _waiting(world, NOON) == []

@@ -98,7 +98,7 @@ def test_the_desk_shows_who_is_on_duty_and_the_waiting_emergency(desk: Desk) -> 
     assert "Escalated once" in row.group(1)
     assert re.search(r'data-due="[0-9T:+.-]+"', row.group(1))
     assert re.search(
-        r'data-test="duty-countdown">\d+ (minutes?|hours?|seconds?) left', row.group(1)
+        r'data-test="duty-countdown"[^>]*>\d+ (minutes?|hours?|seconds?) left<', row.group(1)
     )
     assert 'data-test="acknowledge-button"' in row.group(1)
     assert 'hx-get="/duty/live"' in page.text
@@ -226,10 +226,57 @@ def test_the_live_list_is_not_a_live_region_and_keeps_translated_countdowns(
     assert re.search(r'<p id="duty-summary"[^>]*aria-live="polite"', page)
     assert '<script src="/static/duty.js" defer></script>' in page
     assert 'data-announce="1 demande urgente en attente"' in page
-    # The translated time left stays; the second-by-second countdown sits beside it, hidden
-    # from screen readers.
-    assert re.search(r'data-test="duty-countdown">\d+ (minutes?|heures?) restantes?<', page), page
-    assert re.search(r'<span class="countdown" data-due="[^"]+" aria-hidden="true"></span>', page)
+    # The translated time left is one element, which the second-by-second countdown replaces
+    # with the same words ("{} restantes", "{} de retard") rather than sitting beside it.
+    countdown = re.search(r'<span data-test="duty-countdown"([^>]*)>([^<]*)<', page)
+    assert countdown, page
+    assert re.fullmatch(r"\d+ (minutes?|heures?) restantes?", countdown.group(2))
+    assert re.search(r'data-due="[^"]+"', countdown.group(1))
+    assert 'data-left="{} restante' in countdown.group(1)
+    assert 'data-late="{} de retard"' in countdown.group(1)
+    assert 'class="countdown"' not in page
     script = browser.get("/static/duty.js")
     assert script.status_code == 200
     assert "htmx:beforeRequest" in script.text
+
+
+def test_a_handed_off_emergency_stays_on_the_desk_in_red(desk: Desk) -> None:
+    """Issue 18's safety defect: o2 lets the deadline pass too, nobody is left on the chain,
+    the central authority has it; the desk must not read "nothing waiting"."""
+    now = datetime.now(UTC)
+    with transaction(desk.xb.sessions) as session:
+        duty.assignments(session, desk.case_id)[-1].ack_due_at = now - timedelta(minutes=10)
+    with frozen(now + timedelta(seconds=3 * desk.xb.settings.duty_ack_seconds + 3600)):
+        tick(desk.world, "XB")
+    with desk.xb.sessions() as session:
+        assert duty.assignments(session, desk.case_id)[-1].status == "handed-off"
+    browser = desk.browser("o2", "duty-officer")
+    page = browser.get("/duty").text
+    assert 'data-test="duty-none-waiting"' not in page
+    row = re.search(
+        rf'<tr data-test="duty-emergency" data-case="{desk.case_id}"([^>]*)>(.*?)</tr>',
+        page,
+        re.S,
+    )
+    assert row, page
+    assert 'data-referral="handed-off"' in row.group(1)
+    assert 'data-late="yes"' in row.group(1)
+    assert 'class="escalated"' in row.group(1)
+    assert "Handed off to the central authority" in row.group(2)
+    assert re.search(r'data-test="duty-countdown"[^>]*>\d+ minutes? late<', row.group(2))
+    assert 'data-test="acknowledge-button"' in row.group(2)
+    assert browser.post("/duty/acknowledge", {"case_id": desk.case_id}).status_code == 303
+    assert 'data-test="duty-none-waiting"' in browser.get("/duty").text
+
+
+def test_the_desk_isolates_names_and_dates_in_arabic(desk: Desk) -> None:
+    """Right-to-left text around a Latin user name and a date: each is isolated, so the date
+    is not split around the name."""
+    browser = desk.browser("o2", "duty-officer")
+    page = browser.get("/duty?lang=ar").text
+    assert '<html lang="ar" dir="rtl">' in page
+    assert "<bdi><code>o2</code></bdi>" in page
+    assert re.findall(r"(?<!<bdi>)<code>", page) == []
+    assert re.search(r"<td><bdi>[^<]+</bdi></td>", page)  # the assignment's date
+    # Dates inside translated sentences are wrapped in first-strong isolates.
+    assert re.search("\u2068[^\u2069<]+\u2069", page)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -78,7 +78,10 @@ def test_inbox_sorts_by_due_next_and_shows_the_badges(world: World, xb: Browser)
         page = xb.get("/inbox")
         assert page.status_code == 200, page.text
         found = rows(page.text)
-        assert [case_id for case_id, _ in found] == [soon, preservation, later, emergency]
+        # The emergency was never acknowledged (nobody on XB's roster): it is owed since the
+        # day after it arrived, so it comes first and is overdue (it used to come last, no
+        # Due, no badge: the defect of issue 18).
+        assert [case_id for case_id, _ in found] == [emergency, soon, preservation, later]
         cells = dict(found)
         assert 'data-test="badge-overdue"' in cells[soon]
         assert "Overdue" in cells[soon]
@@ -86,6 +89,8 @@ def test_inbox_sorts_by_due_next_and_shows_the_badges(world: World, xb: Browser)
         assert "Preservation near expiry" in cells[preservation]
         assert 'data-test="badge-emergency"' in cells[emergency]
         assert "Emergency" in cells[emergency]
+        assert 'data-test="badge-overdue"' in cells[emergency]
+        assert "Acknowledgement owed" in cells[emergency]
         assert "badge-" not in cells[later]
         assert f'href="/requests/{soon}"' in cells[soon]
         assert "Incoming" in cells[soon]
@@ -131,3 +136,24 @@ def test_inbox_is_translated(world: World, xb: Browser, lang: str) -> None:
     assert ('dir="rtl"' in page.text) == (lang == "ar")
     assert ">Emergency<" not in page.text
     assert 'data-test="badge-emergency"' in page.text
+
+
+def test_the_receiving_side_sees_the_acknowledgement_it_owes(world: World, xb: Browser) -> None:
+    """An urgent request through the 24/7 channel on XB, nobody on XB's roster: XA counts 24 h
+    for the acknowledgement; XB's inbox shows the same deadline as owed, until it acknowledges."""
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    with frozen(t0):
+        case_id = submitted(world, "preservation", {"instrument": "budapest"})
+        officer = add_person(world.nodes["XB"], "amira", "duty-officer")
+        assert xb.sign_in(officer).status_code == 303
+        cells = dict(rows(xb.get("/inbox").text))
+        due = re.search(r'<td data-test="due">(.*?)</td>', cells[case_id], re.S)
+        assert due
+        assert "—" not in due.group(1)
+        assert "Acknowledgement owed" in due.group(1)
+        owed = t0 + timedelta(seconds=world.nodes["XB"].settings.acknowledgement_expected_seconds)
+        assert f'datetime="{owed.isoformat()}"' in due.group(1)
+        assert "badge-overdue" not in cells[case_id]
+        act(world, "XB", case_id, "acknowledge")
+        cells = dict(rows(xb.get("/inbox").text))
+        assert "Acknowledgement owed" not in cells[case_id]

@@ -32,6 +32,11 @@ DIRECTIONS = (INCOMING, OUTGOING)
 #: Where a row's due time comes from, besides a timer's own kind.
 DUE_DEADLINE = "deadline"
 DUE_EXPIRY = "preservation-expiry"
+#: The acknowledgement we owe an urgent request we received (24/7 channel): the same time
+#: after its arrival as the requesting node waits before flagging it
+#: (`acknowledgement_expected_seconds`), so the side that owes the act sees the deadline the
+#: other side counts, even when no duty officer was there to be given the desk's own deadline.
+DUE_ACK_OWED = "acknowledgement-owed"
 
 #: Timers that are not deadlines of the request itself (mail delivery and the like).
 NOT_DEADLINES = frozenset({"notification-email"})
@@ -96,6 +101,17 @@ def _answer_missing(case: Case) -> bool:
     return any(t.by is Side.REQUESTED and t.act in ANSWER_ACTS for t in allowed)
 
 
+def _acknowledgement_owed(case: Case) -> bool:
+    """Whether we (the requested party) still owe the urgent request its acknowledgement."""
+    if case.side != Side.REQUESTED.value or not _open(case) or not workflow.urgent(case):
+        return False
+    try:
+        allowed = table_for(case.kind).allowed(case.state)
+    except Exception:  # an unknown kind is shown, never hidden
+        return False
+    return any(t.by is Side.REQUESTED and t.act is Act.ACKNOWLEDGE for t in allowed)
+
+
 def row_for(case: Case, timers: list[Timer], settings: NodeSettings, now: datetime) -> InboxRow:
     """The inbox row of `case`, given its timers (pending, fired and cancelled)."""
     candidates: list[tuple[datetime, str]] = []
@@ -108,6 +124,10 @@ def row_for(case: Case, timers: list[Timer], settings: NodeSettings, now: dateti
             candidates.append((case.deadline_at, DUE_DEADLINE))
         if case.preserved_until is not None:
             candidates.append((workflow.expiry_time(case), DUE_EXPIRY))
+    owed_at = None
+    if _acknowledgement_owed(case):
+        owed_at = case.created_at + timedelta(seconds=settings.acknowledgement_expected_seconds)
+        candidates.append((owed_at, DUE_ACK_OWED))
     due_at, due_what = min(candidates, key=lambda c: c[0]) if candidates else (None, "")
     expiring = False
     if case.preserved_until is not None and _open(case):
@@ -122,6 +142,8 @@ def row_for(case: Case, timers: list[Timer], settings: NodeSettings, now: dateti
         ]
         if case.deadline_at is not None and case.deadline_at <= now:
             passed.append(case.deadline_at)
+        if owed_at is not None and owed_at <= now:
+            passed.append(owed_at)
         overdue = bool(passed)
     return InboxRow(
         case=case,

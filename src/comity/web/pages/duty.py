@@ -2,7 +2,11 @@
 for an acknowledgement with the time left, escalations highlighted, an Acknowledge button (the
 workflow's `acknowledge` act, which closes the assignment and stops the escalation), and the
 recent assignments and hand-offs. The live part refreshes itself with htmx every 15 seconds;
-that refresh does not count as the user's activity, so an unattended desk still signs out."""
+that refresh does not count as the user's activity, so an unattended desk still signs out.
+
+Every urgent request we received and have not acted on stays in the list, in red once it is
+escalated, handed off to the central authority or late, saying where it went and how late it is
+(`duty.queries`): the desk never reads "nothing waiting" while one is unanswered."""
 
 from __future__ import annotations
 
@@ -63,7 +67,7 @@ def _render(request: Request, user: WebUser, template: str) -> Response:
     node = node_of(request)
     now = utc_now()
     with transaction(node.sessions) as session:
-        desk = queries.desk(session, now)
+        desk = queries.desk(session, now, node.settings.duty_ack_seconds)
         audit.record(session, "web:duty:read", user.username, waiting=len(desk.waiting))
         return render(
             request,

@@ -21,6 +21,7 @@ router = APIRouter(include_in_schema=False)
 DUE_LABELS: dict[str, str] = {
     **TIMER_LABELS,
     inbox.DUE_EXPIRY: N_("Preservation expires"),
+    inbox.DUE_ACK_OWED: N_("Acknowledgement owed"),
 }
 
 
