@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from comity.law import RefusalGroundNotAllowed, check_refusal_grounds, get_law, required_elements
+from comity.law.grounds_exceptions import excepted_grounds
 
 
 def _cited(kind: str, instrument: str) -> dict[str, str]:
@@ -55,3 +56,49 @@ def test_p2_9_emergency_disclosure_lists_no_refusal_grounds(ground: str) -> None
     assert refusal is not None
     assert refusal.grounds == []
     assert not refusal.verified
+
+
+# --- Regulation (EU) 2023/1543 -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["preservation", "subscriber-information"])
+def test_eu_12_1_grounds_are_not_attached_to_orders_that_are_not_notified(kind: str) -> None:
+    """eu-eevidence 12(1) applies "where the issuing authority has notified the enforcing
+    authority pursuant to Article 8": not to preservation orders or subscriber-data orders."""
+    assert get_law().instruments["eu-eevidence"].kinds[kind].refusal is None
+    with pytest.raises(RefusalGroundNotAllowed):
+        check_refusal_grounds(kind, "eu-eevidence", ["fundamental-rights"])
+
+
+def test_eu_12_1_b_is_fundamental_rights_and_12_1_c_ne_bis_in_idem() -> None:
+    """eu-eevidence 12(1)(b): manifest breach of a fundamental right; (c): ne bis in idem;
+    the grounds apply to a notified order, including in emergency cases (96 hours)."""
+    refusal = get_law().instruments["eu-eevidence"].kinds["emergency-disclosure"].refusal
+    assert refusal is not None
+    cited = {g.ground: g.citation for g in refusal.grounds}
+    assert cited["fundamental-rights"] == "eu-eevidence 12(1)(b)"
+    assert cited["ne-bis-in-idem"] == "eu-eevidence 12(1)(c)"
+    assert cited["immunity-or-privilege"] == "eu-eevidence 12(1)(a)"
+    assert cited["dual-criminality"] == "eu-eevidence 12(1)(d)"
+
+
+def test_eu_12_1_d_dual_criminality_gives_way_for_a_listed_offence() -> None:
+    """eu-eevidence 12(1)(d): dual criminality may be raised "unless it concerns an offence
+    listed within the ca[tegories]"; the rest of (d) is not in the repository's text, so the
+    exception is unverified (it may warn, never block)."""
+    listed = excepted_grounds(
+        "emergency-disclosure",
+        "eu-eevidence",
+        ["dual-criminality", "ne-bis-in-idem"],
+        {"listed_offence": True},
+    )
+    assert [g.ground for g in listed] == ["dual-criminality"]
+    exception = listed[0].unless
+    assert exception is not None
+    assert (exception.field, exception.citation, exception.verified) == (
+        "listed_offence",
+        "eu-eevidence 12(1)(d)",
+        False,
+    )
+    assert excepted_grounds("emergency-disclosure", "eu-eevidence", ["dual-criminality"], {}) == []
+    check_refusal_grounds("emergency-disclosure", "eu-eevidence", ["dual-criminality"])

@@ -51,8 +51,18 @@ class RouteRule(Cited):
     alternatives: list[Channel] = Field(default_factory=list)
 
 
+class GroundException(Cited):
+    """When the ground is not available: the request's `field` is given (true or filled)."""
+
+    field: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+
+
 class GroundCitation(Cited):
     ground: str = Field(pattern=CODE)
+    unless: GroundException | None = Field(
+        default=None, description="An exception that takes the ground away (e.g. listed offences)"
+    )
 
 
 class GroundsRule(Cited):
