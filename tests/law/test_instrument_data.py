@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from comity.law import RefusalGroundNotAllowed, check_refusal_grounds, get_law, required_elements
+from comity.directory.document import Directory, parse_directory
+from comity.law import (
+    RefusalGroundNotAllowed,
+    check_refusal_grounds,
+    check_request,
+    get_law,
+    required_elements,
+    route,
+)
 from comity.law.grounds_exceptions import excepted_grounds
+from tests.law.conftest import scenario_directory_document
+
+AFTER_UNCC = date(2026, 9, 1)
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "requests"
 
 
 def _cited(kind: str, instrument: str) -> dict[str, str]:
@@ -102,3 +119,105 @@ def test_eu_12_1_d_dual_criminality_gives_way_for_a_listed_offence() -> None:
     )
     assert excepted_grounds("emergency-disclosure", "eu-eevidence", ["dual-criminality"], {}) == []
     check_refusal_grounds("emergency-disclosure", "eu-eevidence", ["dual-criminality"])
+
+
+# --- UN Convention against Cybercrime (seed 004 draft) and declarations ---------------------
+
+
+def _with_declaration(party: str, declaration: dict[str, Any]) -> Directory:
+    document = scenario_directory_document()
+    for participant in document["participants"]:
+        if participant["id"] == party:
+            participant.setdefault("declarations", []).append(declaration)
+    return parse_directory(document, source="scenario directory with a declaration")
+
+
+def _preservation(requested: str, conduct: list[str]) -> dict[str, Any]:
+    request: dict[str, Any] = json.loads(
+        (EXAMPLES / "preservation.json").read_text(encoding="utf-8")
+    )
+    return request | {
+        "requested_party": requested,
+        "instrument": "uncc",
+        "language": "en",
+        "conduct": conduct,
+    }
+
+
+def test_uncc_42_4_reservation_takes_effect_under_uncc() -> None:
+    """uncc 42(4) (seed 004, provisional measures 4): a party that reserved it may refuse
+    preservation for offences outside the convention when dual criminality will fail; the
+    effect is the convention's own (not Budapest 29(4)), unverified, so it warns."""
+    directory = _with_declaration(
+        "XC",
+        {
+            "instrument": "uncc",
+            "article": "42(4)",
+            "type": "reservation",
+            "effect": "uncc-preservation-dual-criminality",
+        },
+    )
+    outside = check_request(directory, _preservation("XC", ["drug-trafficking"]), AFTER_UNCC)
+    conduct = [f for f in outside if f.element == "conduct"]
+    assert [(f.severity, f.citation, f.verified) for f in conduct] == [
+        ("warning", "uncc 42(4)", False)
+    ]
+    inside = check_request(directory, _preservation("XC", ["illegal-access"]), AFTER_UNCC)
+    assert not [f for f in inside if f.element == "conduct"]
+
+
+def test_uncc_preservation_needs_no_dual_criminality_without_the_42_4_reservation() -> None:
+    """uncc 42(3): dual criminality is not a condition of preservation absent the reservation."""
+    directory = parse_directory(scenario_directory_document(), source="scenario")
+    findings = check_request(directory, _preservation("XC", ["drug-trafficking"]), AFTER_UNCC)
+    assert not [f for f in findings if f.element == "conduct"]
+
+
+def test_uncc_90_day_preservation_minimum_is_a_draft_and_unverified() -> None:
+    """uncc 42(7) in seed 004 (a 2022 proposal, not the adopted text): 90 days, unverified."""
+    (rule,) = get_law().instruments["uncc"].kinds["preservation"].time_rules
+    assert (rule.days, rule.verified, rule.citation) == (90, False, "uncc 42(7)")
+
+
+def test_uncc_40_citations_name_the_seed_paragraph() -> None:
+    """uncc 40 (seed 004 MLA 20): every content of a request cites its paragraph."""
+    cited = _cited("mla", "uncc")
+    assert cited["requesting_authority"] == ("uncc 40; seed 004 MLA 20(a)")
+    assert cited["purpose"] == "uncc 40; seed 004 MLA 20(f)"
+    rule = get_law().instruments["uncc"].kinds["mla"]
+    assert rule.refusal is not None
+    assert {g.ground: g.citation for g in rule.refusal.grounds}["domestic-law-bar"] == (
+        "uncc 40; seed 004 MLA 26(c)"
+    )
+    assert rule.route.citation == "uncc 40; seed 004 MLA 17"
+
+
+def test_uncc_spontaneous_information_rests_on_seed_004_mla_4() -> None:
+    """uncc 40 (seed 004 MLA 4): information may be transmitted without prior request."""
+    rule = get_law().instruments["uncc"].kinds["spontaneous-information"]
+    assert (rule.citation, rule.verified) == ("uncc 40; seed 004 MLA 4", False)
+    assert rule.source_text is not None
+    assert "无须事先请求" in rule.source_text
+    directory = parse_directory(scenario_directory_document(), source="scenario")
+    assert route(directory, "XC", "XE", "spontaneous-information", AFTER_UNCC).instrument == (
+        "uncc"
+    )
+
+
+def test_p2_10_9_direct_emergency_request_carries_a_copy_to_the_central_authority() -> None:
+    """budapest-p2 10(9): where a party accepts emergency requests directly, a copy goes at the
+    same time to its central authority - the route carries that copy."""
+    directory = _with_declaration(
+        "XD",
+        {
+            "instrument": "budapest-p2",
+            "article": "10(9)",
+            "type": "declaration",
+            "effect": "emergency-mla-direct-channels",
+        },
+    )
+    result = route(directory, "XA", "XD", "emergency-mla", AFTER_UNCC)
+    assert "24/7-contact" in result.alternatives
+    assert [(c.to, c.role, c.citation) for c in result.copies] == [
+        ("XD", "central-authority", "budapest-p2 10(9)")
+    ]
