@@ -52,7 +52,7 @@ def test_bilateral_treaty_governs_mla_from_xe_to_xa(directory: Directory) -> Non
 def test_general_procedures_give_way_to_the_bilateral_treaty(directory: Directory) -> None:
     found = applicable_instruments(directory, "XE", "XA", AFTER_UNCC, "mla")
     displaced = {i.instrument: i.displacement_citation for i in found if not i.usable}
-    assert displaced == {"uncc": "uncc 40", "untoc": "untoc 18(7)"}
+    assert displaced == {"uncc": "uncc 40; seed 004 MLA 7", "untoc": "untoc 18(7)"}
 
 
 def test_explicit_untoc_between_treaty_partners_warns_of_displacement(

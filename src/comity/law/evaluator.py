@@ -285,16 +285,14 @@ def _check_dual_criminality(
     if dual.rule == "not-required":
         return
     if dual.rule == "not-required-unless-reservation":
-        if "preservation-dual-criminality" not in effects:
+        if dual.reservation is None or dual.reservation not in effects:
             return
-        conduct = [
-            c
-            for c in conduct
-            if c in law.conduct_categories and not law.conduct_categories[c].budapest_2_to_11
-        ]
+        reserved = law.declaration_effects[dual.reservation]  # offences outside its own
+        own = {c for c, cat in law.conduct_categories.items() if reserved.instrument in cat.laws}
+        conduct = [c for c in conduct if c in law.conduct_categories and c not in own]
         if not conduct:
             return
-        cite = law.declaration_effects["preservation-dual-criminality"].citation
+        cite = reserved.citation
     else:
         cite = dual.citation
     if not conduct:

@@ -51,8 +51,18 @@ class RouteRule(Cited):
     alternatives: list[Channel] = Field(default_factory=list)
 
 
+class GroundException(Cited):
+    """When the ground is not available: the request's `field` is given (true or filled)."""
+
+    field: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+
+
 class GroundCitation(Cited):
     ground: str = Field(pattern=CODE)
+    unless: GroundException | None = Field(
+        default=None, description="An exception that takes the ground away (e.g. listed offences)"
+    )
 
 
 class GroundsRule(Cited):
@@ -63,6 +73,9 @@ class GroundsRule(Cited):
 
 class DualCriminalityRule(Cited):
     rule: Literal["may-refuse", "not-required", "not-required-unless-reservation"]
+    reservation: str | None = Field(
+        default=None, pattern=CODE, description="The declaration effect that brings it back"
+    )
     severity: Severity = "warning"
 
 
@@ -168,6 +181,11 @@ class ConductCategory(Cited):
     title: str
     articles: list[str] = Field(default_factory=list)
     budapest_2_to_11: bool = False
+
+    @property
+    def laws(self) -> set[str]:
+        """The instruments that establish this offence (from `articles`, e.g. "uncc 7")."""
+        return {article.split()[0] for article in self.articles}
 
 
 class LawFile(_Law):
