@@ -32,6 +32,7 @@ from comity.law.routing import (
     no_instrument_error,
     route,
 )
+from comity.law.unverified import soften
 
 __all__ = [
     "FINDING_CODES",
@@ -461,7 +462,7 @@ def check_request(directory: Directory, request: dict[str, Any], on: date) -> li
     _check_language(inst, rule, where, request, findings)
     _check_dual_criminality(law, rule, where.state, effects, request, findings)
     _check_declarations(law, kind, inst, where.state, on, request, findings)
-    return findings
+    return [soften(f) for f in findings]
 
 
 def _check_grounds(

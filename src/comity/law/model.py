@@ -30,7 +30,11 @@ class Cited(_Law):
 
     citation: str = Field(min_length=1)
     verified: bool
-    source_text: str | None = Field(default=None, description="Verbatim seed text, sparingly")
+    source_text: str | None = Field(
+        default=None,
+        description="The passage the rule rests on, verbatim: required when verified (it must "
+        "appear in a text of law/texts/); else a seed document's Chinese text",
+    )
 
 
 class Element(Cited):
