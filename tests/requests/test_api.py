@@ -44,13 +44,27 @@ def test_check_answers_200_and_says_whether_something_blocks(
     good = client.post("/v1/requests/check", json=example("preservation"), headers=drafter)
     assert good.status_code == 200
     assert (good.json()["blocking"], good.json()["findings"]) == (False, [])
-    bad = client.post(
-        "/v1/requests/check", json={**example("mla"), "language": "de"}, headers=drafter
-    )
+    missing = {k: v for k, v in example("preservation").items() if k != "data_to_preserve"}
+    bad = client.post("/v1/requests/check", json=missing, headers=drafter)
     assert bad.status_code == 200
     assert bad.json()["blocking"] is True
-    assert bad.json()["findings"][0]["element"] == "language"
-    assert bad.json()["findings"][0]["citation"] == "budapest 25(4)"
+    finding = bad.json()["findings"][0]
+    assert (finding["element"], finding["citation"], finding["verified"]) == (
+        "data_to_preserve",
+        "budapest 29(2)(c)",
+        True,
+    )
+    # The language rule (budapest 25(4)) is not verified: it warns and says so (issue 13).
+    unverified = client.post(
+        "/v1/requests/check", json={**example("mla"), "language": "de"}, headers=drafter
+    )
+    assert unverified.json()["blocking"] is False
+    language = unverified.json()["findings"][0]
+    assert (language["element"], language["severity"], language["verified"]) == (
+        "language",
+        "warning",
+        False,
+    )
 
 
 def test_check_refuses_unknown_instrument_and_date_before_ratification_naming_the_article(
@@ -103,7 +117,7 @@ def test_draft_approve_and_dispatch_over_http(
         json={
             "kind": "preservation",
             "requested": "XB",
-            "document": {**example("preservation"), "language": "en"},
+            "document": {**example("preservation"), "necessity": ""},
         },
         headers=drafter,
     )
@@ -114,7 +128,7 @@ def test_draft_approve_and_dispatch_over_http(
 
     blocked = client.post(f"{url}/approve", json={"version": 1}, headers=authoriser)
     assert blocked.status_code == 422
-    assert blocked.json()["details"]["findings"][0]["element"] == "language"
+    assert blocked.json()["details"]["findings"][0]["element"] == "necessity"
 
     edited = client.put(
         url, json={"version": 1, "document": example("preservation")}, headers=drafter

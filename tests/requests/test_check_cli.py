@@ -55,7 +55,7 @@ def test_json_format_lists_the_findings_and_says_it_blocks(
     assert body["findings"][0]["citation"].startswith("budapest 29(2)")
 
 
-def test_language_not_accepted_is_a_blocking_finding_with_its_article(
+def test_language_not_accepted_warns_with_its_article_while_unverified(
     request_file, directory_file: Path
 ) -> None:
     result = check(
@@ -67,11 +67,16 @@ def test_language_not_accepted_is_a_blocking_finding_with_its_article(
         "--format",
         "json",
     )
-    assert result.exit_code == 1
+    # budapest 25(4) is not verified against ETS 185 for languages: it warns (issue 13).
+    assert result.exit_code == 0
     (finding,) = json.loads(result.stdout)["findings"]
     assert finding["element"] == "language"
     assert "accepts requests in fr, not 'de'" in finding["message"]
-    assert finding["citation"] == "budapest 25(4)"
+    assert (finding["citation"], finding["severity"], finding["verified"]) == (
+        "budapest 25(4)",
+        "warning",
+        False,
+    )
 
 
 def test_field_of_the_wrong_type_is_a_blocking_finding_not_a_traceback(
@@ -174,7 +179,9 @@ def test_check_uses_the_nodes_current_directory_by_default(
     result = check(request_file(example("preservation")), "--home", tmp_path / "XA")
     assert result.exit_code == 0, result.output
     blocked = check(
-        request_file({**example("preservation"), "language": "en"}), "--home", tmp_path / "XA"
+        request_file({**example("preservation"), "language": "en", "necessity": ""}),
+        "--home",
+        tmp_path / "XA",
     )
     assert blocked.exit_code == 1
     assert "Borduria (XB) accepts requests in fr, not 'en'" in blocked.stdout

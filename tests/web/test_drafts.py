@@ -180,7 +180,8 @@ def test_the_live_check_fragment_returns_the_findings_beside_their_fields(
     assert 'id="f-necessity-findings" class="field-findings" hx-swap-oob="true"' in fragment.text
     found = findings(fragment.text)
     assert ("blocking", "necessity") in found
-    assert ("blocking", "language") in found, "XB accepts French only"
+    # XB accepts French only, under budapest 25(4), not verified: a warning (issue 13).
+    assert ("warning", "language") in found
     refused = browser.post("/drafts/check", preservation_form(), csrf="forged")
     assert refused.status_code == 403
 

@@ -4,7 +4,7 @@ receiver when the act arrives, so both refuse the same act with the same error."
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from comity.directory import service as directory_service
 from comity.evidence.errors import ConsentRequired
 from comity.kit.clock import utc_now
 from comity.kit.errors import ComityError
+from comity.law.acts import ActWarning, check_grounds, preservation_shortfall
 from comity.law.errors import UnknownParty
 from comity.protocol.acts import (
     AcceptBody,
@@ -62,19 +63,15 @@ def preservation_minimum_days(instrument: str) -> int:
     return law.preservation_minimum_days(instrument or DEFAULT_INSTRUMENT)
 
 
-def _check_preserved_until(case: Case, until: date | None) -> None:
-    minimum = preservation_minimum_days(case.instrument)
+def _check_preserved_until(case: Case, until: date | None) -> list[ActWarning]:
     if until is None:
         raise InvalidActBody(
             "accepting a preservation request needs 'preserved_until'", field="preserved_until"
         )
-    earliest = (utc_now() + timedelta(days=minimum)).date()
-    if until < earliest:
-        raise InvalidActBody(
-            f"data must be preserved for at least {minimum} days under {instrument_of(case)}"
-            f" (until {earliest.isoformat()} or later)",
-            field="preserved_until",
-        )
+    short = preservation_shortfall(instrument_of(case), until, utc_now().date())
+    if short is not None and short.verified:
+        raise InvalidActBody(short.message, field="preserved_until")
+    return [short] if short else []
 
 
 def _check_consulted(case: Case, act: Act) -> None:
@@ -87,21 +84,23 @@ def _check_consulted(case: Case, act: Act) -> None:
         )
 
 
-def check_act(case: Case, act: Act, body: ActBody) -> None:
-    """Refuse an act whose content the applicable law does not allow."""
+def check_act(case: Case, act: Act, body: ActBody) -> list[ActWarning]:
+    """Refuse an act whose content the applicable law does not allow; what only an unverified
+    rule would refuse comes back as warnings instead (issue 13)."""
+    warnings: list[ActWarning] = []
     if case.kind == "preservation" and act is Act.ACCEPT:
         if not isinstance(body, AcceptBody):
             raise InvalidActBody("accept needs an accept body")
-        _check_preserved_until(case, body.preserved_until)
+        warnings += _check_preserved_until(case, body.preserved_until)
     if act is Act.REFUSE:
         if not isinstance(body, RefuseBody):
             raise InvalidActBody("refuse needs grounds and reasons")
-        law.check_refusal_grounds(case.kind, instrument_of(case), body.grounds)
+        warnings += check_grounds(case.kind, instrument_of(case), body.grounds, "refusal")
         _check_consulted(case, act)
     if act is Act.POSTPONE:
         if not isinstance(body, PostponeBody):
             raise InvalidActBody("postpone needs grounds and reasons")
-        law.check_postponement_grounds(case.kind, instrument_of(case), body.grounds)
+        warnings += check_grounds(case.kind, instrument_of(case), body.grounds, "postponement")
         _check_consulted(case, act)
     if act is Act.EXTEND:
         if not isinstance(body, ExtendBody):
@@ -113,6 +112,7 @@ def check_act(case: Case, act: Act, body: ActBody) -> None:
             )
     if act is Act.ACCEPT_CONDITIONS and not _conditions_offered(case):
         raise InvalidActBody("there are no conditions to accept on this request")
+    return warnings
 
 
 def _conditions_offered(case: Case) -> dict[str, Any] | None:

@@ -32,6 +32,7 @@ from comity.law.routing import (
     no_instrument_error,
     route,
 )
+from comity.law.unverified import soften
 
 __all__ = [
     "FINDING_CODES",
@@ -285,16 +286,14 @@ def _check_dual_criminality(
     if dual.rule == "not-required":
         return
     if dual.rule == "not-required-unless-reservation":
-        if "preservation-dual-criminality" not in effects:
+        if dual.reservation is None or dual.reservation not in effects:
             return
-        conduct = [
-            c
-            for c in conduct
-            if c in law.conduct_categories and not law.conduct_categories[c].budapest_2_to_11
-        ]
+        reserved = law.declaration_effects[dual.reservation]  # offences outside its own
+        own = {c for c, cat in law.conduct_categories.items() if reserved.instrument in cat.laws}
+        conduct = [c for c in conduct if c in law.conduct_categories and c not in own]
         if not conduct:
             return
-        cite = law.declaration_effects["preservation-dual-criminality"].citation
+        cite = reserved.citation
     else:
         cite = dual.citation
     if not conduct:
@@ -463,7 +462,7 @@ def check_request(directory: Directory, request: dict[str, Any], on: date) -> li
     _check_language(inst, rule, where, request, findings)
     _check_dual_criminality(law, rule, where.state, effects, request, findings)
     _check_declarations(law, kind, inst, where.state, on, request, findings)
-    return findings
+    return [soften(f) for f in findings]
 
 
 def _check_grounds(

@@ -30,7 +30,11 @@ class Cited(_Law):
 
     citation: str = Field(min_length=1)
     verified: bool
-    source_text: str | None = Field(default=None, description="Verbatim seed text, sparingly")
+    source_text: str | None = Field(
+        default=None,
+        description="The passage the rule rests on, verbatim: required when verified (it must "
+        "appear in a text of law/texts/); else a seed document's Chinese text",
+    )
 
 
 class Element(Cited):
@@ -51,8 +55,18 @@ class RouteRule(Cited):
     alternatives: list[Channel] = Field(default_factory=list)
 
 
+class GroundException(Cited):
+    """When the ground is not available: the request's `field` is given (true or filled)."""
+
+    field: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+
+
 class GroundCitation(Cited):
     ground: str = Field(pattern=CODE)
+    unless: GroundException | None = Field(
+        default=None, description="An exception that takes the ground away (e.g. listed offences)"
+    )
 
 
 class GroundsRule(Cited):
@@ -63,6 +77,9 @@ class GroundsRule(Cited):
 
 class DualCriminalityRule(Cited):
     rule: Literal["may-refuse", "not-required", "not-required-unless-reservation"]
+    reservation: str | None = Field(
+        default=None, pattern=CODE, description="The declaration effect that brings it back"
+    )
     severity: Severity = "warning"
 
 
@@ -168,6 +185,11 @@ class ConductCategory(Cited):
     title: str
     articles: list[str] = Field(default_factory=list)
     budapest_2_to_11: bool = False
+
+    @property
+    def laws(self) -> set[str]:
+        """The instruments that establish this offence (from `articles`, e.g. "uncc 7")."""
+        return {article.split()[0] for article in self.articles}
 
 
 class LawFile(_Law):

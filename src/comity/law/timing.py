@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from comity.law.errors import LawError, NoSuchRule
 from comity.law.loader import get_law
+from comity.law.model import TimeRule
 from comity.law.routing import instrument_of, kind_of
 
 
@@ -26,11 +27,16 @@ class Deadline:
 
 def preservation_minimum_days(instrument: str) -> int:
     """The least number of days data must stay preserved under `instrument`."""
+    return preservation_minimum(instrument).days
+
+
+def preservation_minimum(instrument: str) -> TimeRule:
+    """The rule setting the least period data stays preserved under `instrument`."""
     inst = instrument_of(get_law(), instrument)
     rule = inst.kinds.get("preservation")
     for time_rule in rule.time_rules if rule else []:
         if time_rule.code == "preservation-minimum":
-            return time_rule.days
+            return time_rule
     raise NoSuchRule(
         f"instrument: {instrument} sets no preservation period",
         field="instrument",

@@ -1,0 +1,88 @@
+"""The law's checks on an act of the requested party (refusal and postponement grounds, the
+preservation period), with no unverified rule blocking (issue 13): where the rule that would
+refuse the act is `verified: false`, the act passes with an `ActWarning` saying so."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from comity.law.errors import RefusalGroundNotAllowed
+from comity.law.evaluator import check_postponement_grounds, check_refusal_grounds
+from comity.law.loader import get_law
+from comity.law.model import Cited
+from comity.law.routing import instrument_of
+from comity.law.timing import preservation_minimum
+from comity.law.unverified import unverified_note
+
+
+@dataclass(frozen=True, slots=True)
+class ActWarning:
+    """What an unverified rule would have refused, let through (`verified: false`)."""
+
+    field: str
+    message: str
+    citation: str
+    verified: bool = False
+
+
+def _rules_against(kind: str, instrument: str, ground: str, part: str) -> list[Cited]:
+    """The rules that exclude `ground`: a `never` rule, and the list if it lacks the ground."""
+    law = get_law()
+    inst = instrument_of(law, instrument)
+    never = {n.ground: n for n in inst.never_grounds}
+    known = law.grounds.get(ground)
+    forbidden = never.get(ground) or (known.never if known else None)
+    rule = inst.kinds[kind]
+    listed = rule.refusal if part == "refusal" else rule.postponement
+    against: list[Cited] = [forbidden] if forbidden else []
+    if listed is None:
+        against.append(rule)
+    elif ground not in {g.ground for g in listed.grounds}:
+        against.append(listed)
+    return against
+
+
+def check_grounds(
+    kind: str, instrument: str, grounds: list[str], part: Literal["refusal", "postponement"]
+) -> list[ActWarning]:
+    """Raise `RefusalGroundNotAllowed` for a ground a verified rule excludes (or an unknown
+    ground, or none at all); warn for one only an unverified rule excludes."""
+    check = check_refusal_grounds if part == "refusal" else check_postponement_grounds
+    if not grounds:
+        check(kind, instrument, grounds)
+    warnings = []
+    for ground in grounds:
+        try:
+            check(kind, instrument, [ground])
+        except RefusalGroundNotAllowed as exc:
+            if ground not in get_law().grounds:
+                raise
+            against = _rules_against(kind, instrument, ground, part)
+            if not against or any(rule.verified for rule in against):
+                raise
+            cited = "; ".join(rule.citation for rule in against)
+            warnings.append(
+                ActWarning("grounds", f"{exc.message}. {unverified_note(cited)}", cited)
+            )
+    return warnings
+
+
+def preservation_shortfall(instrument: str, until: date, today: date) -> ActWarning | None:
+    """None if data preserved until `until` meets the instrument's minimum period; else the
+    shortfall, `verified` when the rule is (the caller then refuses the act) and otherwise a
+    warning that says the rule is unverified."""
+    rule = preservation_minimum(instrument)
+    earliest = today + timedelta(days=rule.days)
+    if until >= earliest:
+        return None
+    message = (
+        f"data must be preserved for at least {rule.days} days under {instrument}"
+        f" (until {earliest.isoformat()} or later)"
+    )
+    if rule.verified:
+        return ActWarning("preserved_until", message, rule.citation, verified=True)
+    return ActWarning(
+        "preserved_until", f"{message}. {unverified_note(rule.citation)}", rule.citation
+    )
