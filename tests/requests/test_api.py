@@ -44,6 +44,10 @@ def test_check_answers_200_and_says_whether_something_blocks(
     good = client.post("/v1/requests/check", json=example("preservation"), headers=drafter)
     assert good.status_code == 200
     assert (good.json()["blocking"], good.json()["findings"]) == (False, [])
+    # The check names the instrument it applied, why, and the route (issue 13).
+    applied = good.json()["applied"]
+    assert (applied["instrument"], applied["why"]) == ("budapest", "named")
+    assert applied["route"]["citation"] == "budapest 35(1)(b)"
     missing = {k: v for k, v in example("preservation").items() if k != "data_to_preserve"}
     bad = client.post("/v1/requests/check", json=missing, headers=drafter)
     assert bad.status_code == 200

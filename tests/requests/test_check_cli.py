@@ -28,6 +28,22 @@ def test_every_example_passes_with_exit_0(kind: str, request_file, directory_fil
     assert "nothing blocks" in result.stdout
 
 
+def test_the_check_names_the_instrument_applied_why_and_the_route(
+    request_file, directory_file: Path
+) -> None:
+    """No instrument named: the check says which one it applied and why (here the only one
+    binding XA and XB for a preservation) and the route, Budapest 35(1)(b)."""
+    document = {k: v for k, v in example("preservation").items() if k != "instrument"}
+    result = check(request_file(document), "--directory", directory_file, "--on", ON)
+    assert "instrument: budapest [budapest 29]" in result.stdout
+    assert "why: Council of Europe Convention on Cybercrime (ETS 185) is the only" in result.stdout
+    assert "route: 24/7-contact of XB [budapest 35(1)(b)]" in result.stdout
+    as_json = check(
+        request_file(document), "--directory", directory_file, "--on", ON, "--format", "json"
+    )
+    assert json.loads(as_json.stdout)["applied"]["why"] == "only"
+
+
 def test_missing_element_exits_1_and_names_the_element_and_article(
     request_file, directory_file: Path
 ) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from comity.directory.document import Directory
 from comity.kit.errors import ComityError
 from comity.law import Finding, check_request, get_law, request_schema
+from comity.law.applied import Applied, applied
 
 
 class MalformedRequest(ComityError):
@@ -60,6 +61,7 @@ class Check:
     requested_party: str
     on: date
     findings: list[Finding]
+    applied: Applied | None = None
 
     @property
     def blocking(self) -> bool:
@@ -72,6 +74,7 @@ class Check:
             "requested_party": self.requested_party,
             "on": self.on.isoformat(),
             "blocking": self.blocking,
+            "applied": self.applied.to_dict() if self.applied else None,
             "findings": [asdict(f) for f in self.findings],
         }
 
@@ -212,4 +215,5 @@ def check(directory: Directory, document: dict[str, Any], on: date) -> Check:
         requested_party=str(document.get("requested_party")),
         on=on,
         findings=findings,
+        applied=applied(directory, checked, on),
     )

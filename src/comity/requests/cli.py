@@ -105,8 +105,19 @@ def _render(checked: checking.Check) -> None:
         f"{checked.kind} request {checked.requesting_party} -> {checked.requested_party}, "
         f"law applied on {checked.on.isoformat()}"
     )
+    if checked.applied is not None:
+        applied = checked.applied
+        mark = "" if applied.verified else " (unverified)"
+        typer.echo(f"  instrument: {applied.instrument} [{applied.citation}]{mark}")
+        typer.echo(f"    why: {applied.explanation}")
+        way = applied.route
+        typer.echo(f"  route: {way.channel} of {way.to} [{way.citation}]")
+        for other in applied.not_applied:
+            typer.echo(f"    not {other.instrument}: {other.reason}")
     for finding in checked.findings:
         cite = f" [{finding.citation}]" if finding.citation else ""
+        if finding.citation and not finding.verified:
+            cite += " (unverified)"
         colour = {"blocking": typer.colors.RED, "warning": typer.colors.YELLOW}.get(
             finding.severity
         )

@@ -31,12 +31,51 @@ class FindingView(BaseModel):
         return cls.model_validate(finding)
 
 
+class RouteSummaryView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    channel: str
+    to: str
+    state: str
+    citation: str
+    verified: bool
+    alternatives: list[str]
+    copies: list[str]
+
+
+class NotAppliedView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    instrument: str
+    reason: str = Field(description="Why this instrument was not applied")
+
+
+class AppliedView(BaseModel):
+    """The instrument the check applied, why, and the route the request takes."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    instrument: str
+    title: str
+    citation: str
+    verified: bool
+    treaty: str | None
+    why: str = Field(description="named, preferred, only or fallback")
+    explanation: str
+    route: RouteSummaryView
+    also_binding: list[str] = Field(description="Other instruments binding the pair, by priority")
+    not_applied: list[NotAppliedView]
+
+
 class CheckView(BaseModel):
     kind: str
     requesting_party: str
     requested_party: str
     on: date
     blocking: bool = Field(description="True when something must be fixed before sending")
+    applied: AppliedView | None = Field(
+        default=None, description="The instrument applied and why; none when none applies"
+    )
     findings: list[FindingView]
 
     model_config = ConfigDict(from_attributes=True)
