@@ -137,6 +137,22 @@ def test_step_two_shows_the_party_profile_and_only_the_fields_of_the_kind(
     assert 'name="instrument" value="untoc"' in untoc.text
 
 
+def test_the_route_says_why_its_legal_basis_applies(web_node: Node, browser: Browser) -> None:
+    """Issue 13: the page names the instrument applied and why — by priority over the others
+    binding the pair, as chosen by the drafter, or as the only one — in the reader's language."""
+    signed_in(web_node, browser, "dora", "drafter")
+    mla = browser.get("/drafts/new?party=XB&kind=mla")
+    why = re.search(r'data-test="route-why" data-value="(\w+)">(.*?)</dd>', mla.text, re.S)
+    assert why is not None
+    assert why.group(1) == "preferred"
+    assert "comes first in the order of priority" in why.group(2)
+    assert "United Nations Convention against Transnational Organized Crime" in why.group(2)
+    chosen = browser.get("/drafts/new?party=XB&kind=mla&instrument=untoc")
+    assert 'data-test="route-why" data-value="named"' in chosen.text
+    preservation = browser.get("/drafts/new?party=XB&kind=preservation")
+    assert 'data-test="route-why" data-value="only"' in preservation.text
+
+
 def test_a_kind_no_instrument_allows_says_so_and_what_to_send_instead(
     web_node: Node, browser: Browser
 ) -> None:
@@ -418,7 +434,7 @@ def test_the_form_shows_findings_and_the_profile_without_english(
     web_node: Node, browser: Browser
 ) -> None:
     signed_in(web_node, browser, "cleo", "central-authority-officer")
-    browser.get("/drafts/new?party=XB&kind=preservation&lang=fr")
+    browser.get("/drafts/new?party=XB&kind=preservation")
     form = preservation_form(conduct=["drug-trafficking"], language="en", necessity=None)
     page = browser.post("/drafts?lang=fr", {**form, "act": "check"})
     assert page.status_code == 200, page.text[:500]

@@ -30,6 +30,7 @@ from comity.law import (
     party_profile,
     route,
 )
+from comity.law.applied import Applied, applied
 from comity.law.routing import Route
 from comity.requests import service
 from comity.requests.form import GROUPS, FormField, document_from_form, form_fields, form_values
@@ -63,6 +64,9 @@ class Wizard:
     instruments: list[str]
     fields: list[FormField]
     accepted: list[str]
+    #: Why the basis is the one the law applies (named, preferred, the only one, fallback).
+    basis: Applied | None = None
+    on: date | None = None
 
 
 # --- step one: whom to write to, and what ------------------------------------------------
@@ -90,6 +94,15 @@ def step_errors(known: Iterable[str], party: str, kind: str) -> dict[str, str]:
 
 
 # --- step two: the form for a party and a kind ----------------------------------------------
+
+
+def _basis(
+    directory: Directory, us: str, party: str, kind: str, explicit: str | None, on: date
+) -> Applied | None:
+    document = {"kind": kind, "requesting_party": us, "requested_party": party}
+    if explicit:
+        document["instrument"] = explicit
+    return applied(directory, document, on)
 
 
 def plan(
@@ -133,6 +146,19 @@ def plan(
         unavailable=unavailable,
         instruments=usable,
         fields=fields,
+        basis=applied(
+            directory,
+            {
+                "kind": kind,
+                "requesting_party": us,
+                "requested_party": party,
+                "instrument": explicit,
+            },
+            on,
+        )
+        if chosen is not None
+        else None,
+        on=on,
         accepted=accepted,
     )
 
