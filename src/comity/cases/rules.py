@@ -16,7 +16,7 @@ from comity.directory import service as directory_service
 from comity.evidence.errors import ConsentRequired
 from comity.kit.clock import utc_now
 from comity.kit.errors import ComityError
-from comity.law.errors import UnknownParty
+from comity.law.errors import NoApplicableInstrument, UnknownParty
 from comity.protocol.acts import (
     AcceptBody,
     Act,
@@ -26,10 +26,9 @@ from comity.protocol.acts import (
     ExtendBody,
     PostponeBody,
     RefuseBody,
+    Side,
 )
 from comity.protocol.errors import InvalidActBody
-
-DEFAULT_INSTRUMENT = "budapest"
 
 
 class ConsultationRequired(ComityError):
@@ -55,15 +54,51 @@ def check_counterpart(session: Session, us: str, counterpart: str) -> None:
 
 
 def instrument_of(case: Case) -> str:
-    return case.instrument or DEFAULT_INSTRUMENT
+    """The instrument the request was recorded under; there is no default instrument, so a
+    request without one (recorded before instruments were evaluated) cannot be acted on
+    under any instrument's rules."""
+    if not case.instrument:
+        raise NoApplicableInstrument(
+            f"request {case.id} records no instrument; the rules of no instrument can be"
+            " applied to it",
+            field="instrument",
+        )
+    return case.instrument
 
 
-def preservation_minimum_days(instrument: str) -> int:
-    return law.preservation_minimum_days(instrument or DEFAULT_INSTRUMENT)
+def choose_instrument(
+    session: Session, requesting: str, requested: str, kind: str, named: str = ""
+) -> str:
+    """The instrument a `kind` request from `requesting` to `requested` is made under today:
+    `named` if it binds the pair, else the preferred one the law finds in the directory
+    (treaty priority, fallback). Raises the law's typed error when none applies (or `named`
+    does not): never a default instrument."""
+    directory = directory_service.current(session)
+    on = utc_now().date()
+    return law.route(directory, requesting, requested, kind, on, named or None).instrument
+
+
+def received_instrument(session: Session, case: Case, named: str) -> tuple[str, str | None]:
+    """The instrument the requested node records for a request it receives, evaluated from
+    its own directory: the requester's `named` instrument when it binds the pair here too,
+    otherwise the one this node finds, with the reason the two differ (None when they agree).
+    Raises the law's typed error when no instrument binds the pair here."""
+    directory = directory_service.current(session)
+    on = utc_now().date()
+    ours = law.route(directory, case.counterpart, case.our_party, case.kind, on).instrument
+    if not named:
+        return ours, "the requesting party named no instrument"
+    if named == ours:
+        return ours, None
+    try:
+        law.route(directory, case.counterpart, case.our_party, case.kind, on, named)
+    except law.LawError as exc:
+        return ours, exc.message
+    return named, None
 
 
 def _check_preserved_until(case: Case, until: date | None) -> None:
-    minimum = preservation_minimum_days(case.instrument)
+    minimum = law.preservation_minimum_days(instrument_of(case))
     if until is None:
         raise InvalidActBody(
             "accepting a preservation request needs 'preserved_until'", field="preserved_until"
@@ -87,7 +122,21 @@ def _check_consulted(case: Case, act: Act) -> None:
         )
 
 
-def check_act(case: Case, act: Act, body: ActBody) -> None:
+def refusing(session: Session, case: Case) -> law.Refusing:
+    """The parties of the request for the grounds check, read from this node's directory:
+    the requested party is the one that refuses or postpones."""
+    requesting, requested = (
+        (case.our_party, case.counterpart)
+        if case.side == Side.REQUESTING.value
+        else (case.counterpart, case.our_party)
+    )
+    request = case.request if isinstance(case.request, dict) else {}
+    return law.Refusing(
+        directory_service.current(session), requesting, requested, utc_now().date(), request
+    )
+
+
+def check_act(session: Session, case: Case, act: Act, body: ActBody) -> None:
     """Refuse an act whose content the applicable law does not allow."""
     if case.kind == "preservation" and act is Act.ACCEPT:
         if not isinstance(body, AcceptBody):
@@ -96,12 +145,16 @@ def check_act(case: Case, act: Act, body: ActBody) -> None:
     if act is Act.REFUSE:
         if not isinstance(body, RefuseBody):
             raise InvalidActBody("refuse needs grounds and reasons")
-        law.check_refusal_grounds(case.kind, instrument_of(case), body.grounds)
+        law.check_refusal_grounds(
+            refusing(session, case), case.kind, instrument_of(case), body.grounds, body.reasons
+        )
         _check_consulted(case, act)
     if act is Act.POSTPONE:
         if not isinstance(body, PostponeBody):
             raise InvalidActBody("postpone needs grounds and reasons")
-        law.check_postponement_grounds(case.kind, instrument_of(case), body.grounds)
+        law.check_postponement_grounds(
+            refusing(session, case), case.kind, instrument_of(case), body.grounds, body.reasons
+        )
         _check_consulted(case, act)
     if act is Act.EXTEND:
         if not isinstance(body, ExtendBody):

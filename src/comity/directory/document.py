@@ -79,6 +79,20 @@ class Declaration(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class DeclaredGround(_Strict):
+    """A ground on which the party's own law or its treaties let it refuse or postpone
+    assistance (Budapest 25(4) refers to them), with the provision it rests on."""
+
+    ground: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="A ground code (law data)")
+    type: Literal["refusal", "postponement"] = "refusal"
+    basis: str = Field(min_length=1, description="The provision of its law or treaty")
+    instruments: list[str] = Field(
+        default_factory=list,
+        description="Instruments under which the party invokes it; empty: every instrument"
+        " that refers to the requested party's law",
+    )
+
+
 class Ratification(_Strict):
     instrument: str
     in_force_from: date | None = None
@@ -98,6 +112,10 @@ class Participant(_Strict):
     instruments: list[Ratification] = Field(default_factory=list)
     offence_coverage: list[str] = Field(
         default_factory=list, description="Conduct categories criminal under its law"
+    )
+    grounds: list[DeclaredGround] = Field(
+        default_factory=list,
+        description="Refusal and postponement grounds under its own law or treaties",
     )
 
     @model_validator(mode="after")
