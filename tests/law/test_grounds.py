@@ -15,6 +15,7 @@ from comity.law import (
     ReasonsRequired,
     RefusalGroundNotAllowed,
     Refusing,
+    allowed_grounds,
     check_postponement_grounds,
     check_refusal_grounds,
 )
@@ -240,3 +241,19 @@ def test_untoc_18_23_refusal_needs_reasons(directory: Directory) -> None:
     with pytest.raises(ReasonsRequired) as postponed:
         check_postponement_grounds(who, "mla", "untoc", ["ongoing-investigation"], " ")
     assert "article" not in postponed.value.details or not postponed.value.details["article"]
+
+
+def test_grounds_offered_are_the_parties_own(directory: Directory, declaring: Directory) -> None:
+    """What a refusing officer is offered follows the same law as the check: the Budapest
+    29(4) ground only to a party that made the reservation, and a party's declared grounds
+    under Budapest 25(4) with the provision of its law."""
+    with_reservation = allowed_grounds(
+        _who(directory, "XA", "XB"), "preservation", "budapest", "refusal"
+    )
+    without = allowed_grounds(_who(directory, "XA", "XD"), "preservation", "budapest", "refusal")
+    assert "dual-criminality-reservation" in with_reservation
+    assert "dual-criminality-reservation" not in without
+    offered = allowed_grounds(_who(declaring, "XA", "XB"), "mla", "budapest", "refusal")
+    assert offered["bank-secrecy"].citation == "budapest 25(4)"
+    assert offered["bank-secrecy"].basis == "XB Banking Act s. 9"
+    assert "ne-bis-in-idem" not in offered

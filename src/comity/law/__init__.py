@@ -31,6 +31,7 @@ from comity.law.evaluator import (
     route,
 )
 from comity.law.grounds import (
+    AllowedGround,
     Refusing,
     allowed_grounds,
     check_postponement_grounds,
@@ -42,6 +43,7 @@ from comity.law.timing import Deadline, deadlines, preservation_minimum_days
 
 __all__ = [
     "FINDING_CODES",
+    "AllowedGround",
     "ApplicableInstrument",
     "Deadline",
     "DeclarationView",

@@ -15,13 +15,19 @@ from typing import Any, Literal
 from comity.directory.document import Directory, Participant
 from comity.law.errors import ReasonsRequired, RefusalGroundNotAllowed
 from comity.law.loader import get_law
-from comity.law.model import GroundBar, GroundCitation, GroundsRule, Instrument, Law
+from comity.law.model import GroundBar, GroundsRule, Instrument, Law
 from comity.law.parties import declarations_in_force, target, treaties_between
 from comity.law.routing import instrument_of, kind_of
 
 Part = Literal["refusal", "postponement"]
 
-__all__ = ["Refusing", "allowed_grounds", "check_postponement_grounds", "check_refusal_grounds"]
+__all__ = [
+    "AllowedGround",
+    "Refusing",
+    "allowed_grounds",
+    "check_postponement_grounds",
+    "check_refusal_grounds",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +46,7 @@ class Refusing:
         return target(self.directory, self.requested).state
 
 
-def _rule(
-    law: Law, kind: str, instrument: str, part: Part
-) -> tuple[Instrument, GroundsRule | None]:
+def _rule(law: Law, kind: str, instrument: str, part: str) -> tuple[Instrument, GroundsRule | None]:
     kind_of(law, kind)
     inst = instrument_of(law, instrument)
     rule = inst.kinds.get(kind)
@@ -59,7 +63,7 @@ def _has_declaration(state: Participant, effect: str, on: date) -> bool:
     return any(d.effect == effect for d in declarations_in_force(state, on))
 
 
-def _declared(state: Participant, ground: str, part: Part, instrument: str) -> str | None:
+def _declared(state: Participant, ground: str, part: str, instrument: str) -> str | None:
     """The provision of the state's law or treaty on which it declared `ground`, if any."""
     for declared in state.grounds:
         if (
@@ -94,26 +98,41 @@ def _bar_holds(bar: GroundBar, law: Law, inst: Instrument, who: Refusing) -> boo
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class AllowedGround:
+    """A ground the requested party may invoke, with the article that allows it and, for a
+    ground of its own law, the provision it declared (`basis`)."""
+
+    ground: str
+    citation: str
+    verified: bool
+    basis: str = ""
+
+
 def allowed_grounds(
-    who: Refusing, kind: str, instrument: str, part: Part
-) -> dict[str, GroundCitation | str]:
+    who: Refusing, kind: str, instrument: str, part: str
+) -> dict[str, AllowedGround]:
     """The grounds the requested party may invoke for `part` of a `kind` request under
     `instrument`: the instrument's own (those resting on a reservation only when the party
-    made it), then the party's declared ones where the instrument refers to its law. The
-    value is the instrument's cited ground, or the declared provision."""
+    made it), then the party's declared ones where the instrument refers to its law. `part`
+    is `refusal` or `postponement`."""
     law = get_law()
     _, rule = _rule(law, kind, instrument, part)
     state = who.state()
-    allowed: dict[str, GroundCitation | str] = {}
+    allowed: dict[str, AllowedGround] = {}
     for cited in rule.grounds if rule else []:
         needed = cited.requires_declaration
         if needed is None or _has_declaration(state, needed, who.on):
-            allowed[cited.ground] = cited
-    if rule is not None and rule.declared_grounds is not None:
+            allowed[cited.ground] = AllowedGround(cited.ground, cited.citation, cited.verified)
+    opened = rule.declared_grounds if rule is not None else None
+    if opened is not None:
         for declared in state.grounds:
             basis = _declared(state, declared.ground, part, instrument)
             if basis is not None and declared.ground in law.grounds:
-                allowed.setdefault(declared.ground, basis)
+                allowed.setdefault(
+                    declared.ground,
+                    AllowedGround(declared.ground, opened.citation, opened.verified, basis),
+                )
     return allowed
 
 
