@@ -93,6 +93,16 @@ class DeclaredGround(_Strict):
     )
 
 
+class OffencePenalty(_Strict):
+    """The maximum penalty the party's law sets for a conduct category it covers (serious
+    crime thresholds, e.g. UNTOC art 2(b): at least four years)."""
+
+    conduct: str = Field(description="A conduct category of offence_coverage")
+    maximum_years: float = Field(ge=0, description="Maximum deprivation of liberty, in years")
+    life: bool = Field(default=False, description="Life imprisonment is the maximum")
+    basis: str = Field(min_length=1, description="The provision of its law")
+
+
 class Ratification(_Strict):
     instrument: str
     in_force_from: date | None = None
@@ -117,11 +127,20 @@ class Participant(_Strict):
         default_factory=list,
         description="Refusal and postponement grounds under its own law or treaties",
     )
+    penalties: list[OffencePenalty] = Field(
+        default_factory=list, description="Maximum penalties for the conduct it covers"
+    )
 
     @model_validator(mode="after")
     def _provider_has_state(self) -> Participant:
         if self.type == "provider" and not self.established_in:
             raise ValueError(f"provider {self.id} must say where it is established")
+        uncovered = [p.conduct for p in self.penalties if p.conduct not in self.offence_coverage]
+        if uncovered:
+            raise ValueError(
+                f"{self.id} gives penalties for conduct its offence_coverage does not list:"
+                f" {uncovered}"
+            )
         return self
 
     def key(self, kid: str) -> PublicKey | None:
