@@ -257,3 +257,21 @@ def test_grounds_offered_are_the_parties_own(directory: Directory, declaring: Di
     assert offered["bank-secrecy"].citation == "budapest 25(4)"
     assert offered["bank-secrecy"].basis == "XB Banking Act s. 9"
     assert "ne-bis-in-idem" not in offered
+
+
+def test_budapest_29_4_reservation_reaches_only_offences_outside_arts_2_to_11(
+    directory: Directory,
+) -> None:
+    """Budapest 29(4): the reservation reaches only "offences other than those established in
+    accordance with Articles 2 through 11": XB, which made it, may not invoke it for a
+    preservation that concerns computer fraud alone, and may where money laundering is in it."""
+    only_2_to_11 = _who(directory, "XA", "XB", conduct=["computer-fraud"])
+    refused = _refused(only_2_to_11, "preservation", "budapest", "dual-criminality-reservation")
+    assert refused.details["article"] == "budapest 29(4)"
+    check_refusal_grounds(
+        _who(directory, "XA", "XB", conduct=["computer-fraud", "money-laundering"]),
+        "preservation",
+        "budapest",
+        ["dual-criminality-reservation"],
+        "Money laundering is not an offence here.",
+    )

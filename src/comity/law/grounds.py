@@ -88,13 +88,16 @@ def _bar_holds(bar: GroundBar, law: Law, inst: Instrument, who: Refusing) -> boo
             for t in treaties_between(who.directory, who.requesting, host, who.on)
             if t.instrument != inst.id
         )
-    if bar.when == "budapest-2-to-11":
+    if bar.when in {"budapest-2-to-11", "only-budapest-2-to-11"}:
         conduct = who.request.get("conduct") or []
         codes = conduct if isinstance(conduct, list) else [conduct]
-        return any(
+        in_2_to_11 = [
             c in law.conduct_categories and law.conduct_categories[c].budapest_2_to_11
             for c in codes
-        )
+        ]
+        if bar.when == "budapest-2-to-11":
+            return any(in_2_to_11)
+        return bool(in_2_to_11) and all(in_2_to_11)
     return True
 
 

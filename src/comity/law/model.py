@@ -60,13 +60,14 @@ class GroundCitation(Cited):
     )
 
 
-BarCondition = Literal["always", "no-mla-treaty", "budapest-2-to-11"]
+BarCondition = Literal["always", "no-mla-treaty", "budapest-2-to-11", "only-budapest-2-to-11"]
 
 
 class GroundBar(GroundCitation):
     """A ground the instrument forbids. `when` says when the bar holds: `always`; `no-mla-
     treaty` when the bar is among the paragraphs a binding MLA treaty displaces (untoc 18(7));
-    `budapest-2-to-11` when the request concerns an offence of Budapest arts 2-11.
+    `budapest-2-to-11` when the request concerns an offence of Budapest arts 2-11;
+    `only-budapest-2-to-11` when every offence it concerns is one of arts 2-11.
     `condition_citation` is the article that limits the bar."""
 
     when: BarCondition = "always"
