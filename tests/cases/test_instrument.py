@@ -128,3 +128,36 @@ def test_receiver_refuses_a_request_no_instrument_allows(world: World) -> None:
         _submit_raw(world, "XA", "XB", "emergency-disclosure", {"instrument": "budapest-p2"})
     with transaction(world.nodes["XB"].sessions) as session:
         assert session.query(Case).count() == 0
+
+
+def test_post_v1_cases_evaluates_the_instrument_or_refuses(world: World) -> None:
+    """Over real HTTP: POST /v1/cases naming no instrument records the one binding the pair
+    (UNTOC, XC being bound by nothing else), and answers 422 no_applicable_instrument where
+    none provides the kind - never Budapest by default."""
+    import httpx
+
+    from comity.accounts import service as accounts_service
+    from comity.transport.app import create_app
+    from tests.support import LiveServer
+
+    world.republish(XC=UNTOC_ONLY)
+    node = world.nodes["XA"]
+    with transaction(node.sessions) as session:
+        secret = accounts_service.create_token(session, "olga", ["duty-officer"], actor="test")
+    officer = {"authorization": f"Bearer {secret}"}
+    with LiveServer(create_app(node)) as server, httpx.Client(base_url=server.url) as client:
+        request = complete("mla", "XA", "XC", UNNAMED)
+        created = client.post(
+            "/v1/cases", headers=officer, json={"kind": "mla", "to": "XC", "request": request}
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["instrument"] == "untoc"
+        world.republish(XC=BUDAPEST_ONLY)
+        document = complete("emergency-disclosure", "XA", "XC", UNNAMED)
+        refused = client.post(
+            "/v1/cases",
+            headers=officer,
+            json={"kind": "emergency-disclosure", "to": "XC", "request": document},
+        )
+    assert refused.status_code == 422
+    assert refused.json()["error"] == "no_applicable_instrument"
