@@ -16,7 +16,7 @@ from comity.directory import service as directory_service
 from comity.evidence.errors import ConsentRequired
 from comity.kit.clock import utc_now
 from comity.kit.db import transaction
-from comity.law import RefusalGroundNotAllowed
+from comity.law import ReasonsRequired, RefusalGroundNotAllowed
 from comity.messaging import inbox
 from comity.protocol.envelope import EnvelopeHeader, seal
 from comity.protocol.errors import ActNotAllowed, WrongParty
@@ -286,3 +286,18 @@ def _envelope(world: World, sender: str, recipient: str, case_id: str, payload: 
         world.nodes[sender].keyring.signing_key(),
         directory_service.encryption_key(directory, recipient),
     )
+
+
+def test_blank_reasons_are_refused_citing_budapest_27_7(world: World) -> None:
+    """Budapest 27(7): "Reasons shall be given for any refusal or postponement of the
+    request." Whitespace passes the body's length check but is no reason: the act is refused
+    on the requested node, citing the article, and nothing changes on either side."""
+    case_id = submitted(world, "XA", "XB", "mla", MLA)
+    with pytest.raises(ReasonsRequired) as refused:
+        act(world, "XB", case_id, "refuse", grounds=["political-offence"], reasons="   ")
+    assert refused.value.details["article"] == "budapest 27(7)"
+    act(world, "XB", case_id, "acknowledge")
+    with pytest.raises(ReasonsRequired):
+        act(world, "XB", case_id, "postpone", grounds=["ongoing-investigation"], reasons="\n ")
+    pump(world)
+    assert state(world, "XA", case_id) == state(world, "XB", case_id) == "acknowledged"

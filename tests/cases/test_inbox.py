@@ -174,8 +174,8 @@ def test_grounds_come_from_the_instrument_with_citations(world: World) -> None:
         with world.nodes["XB"].sessions() as session:
             case = session.get(Case, case_id)
             assert case is not None
-            refusal, listed = timeline.grounds(case, "refusal")
-            postponement, _ = timeline.grounds(case, "postponement")
+            refusal, listed = timeline.grounds(session, case, "refusal")
+            postponement, _ = timeline.grounds(session, case, "postponement")
     codes = {g.code for g in refusal}
     assert "essential-interests" in codes
     assert "bank-secrecy" not in codes

@@ -128,3 +128,22 @@ def test_directory_key_with_private_part_is_refused(pair) -> None:
     entry["keys"][0]["jwk"] = dict(node.keyring.signing_key().as_dict(private=True))
     with pytest.raises(DirectoryInvalid, match="private"):
         publish(registry, [entry])
+
+
+def test_parties_law_declared_grounds_and_penalties_are_read_and_checked() -> None:
+    """A party's own law in the directory (issue 13): refusal grounds with the provision they
+    rest on, and maximum penalties - only for conduct its offence coverage lists."""
+    from comity.directory.document import parse_directory
+    from tests.law.conftest import scenario_directory_document
+
+    document = scenario_directory_document()
+    xb = next(p for p in document["participants"] if p["id"] == "XB")
+    xb["grounds"] = [{"ground": "dual-criminality", "basis": "MLA Act art. 3"}]
+    xb["penalties"] = [{"conduct": "extortion", "maximum_years": 10, "basis": "Penal Code 210"}]
+    party = parse_directory(document).participant("XB")
+    assert party is not None
+    assert party.grounds[0].basis == "MLA Act art. 3"
+    assert party.penalties[0].maximum_years == 10
+    xb["penalties"] = [{"conduct": "money-laundering", "maximum_years": 8, "basis": "PC 300"}]
+    with pytest.raises(DirectoryInvalid, match="money-laundering"):
+        parse_directory(document)

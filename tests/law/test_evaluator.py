@@ -15,12 +15,10 @@ from comity.law import (
     InstrumentNotInForce,
     NoApplicableInstrument,
     NoSuchRule,
-    RefusalGroundNotAllowed,
     UnknownInstrument,
     UnknownKind,
     UnknownParty,
     applicable_instruments,
-    check_refusal_grounds,
     check_request,
     deadlines,
     party_profile,
@@ -202,45 +200,6 @@ def test_request_in_a_language_xb_does_not_accept_warns_while_unverified(
     # The language rule applied here is not verified (issue 13): it warns and says so.
     assert (findings[0].severity, findings[0].verified) == ("warning", False)
     assert "fr" in findings[0].message
-
-
-@pytest.mark.parametrize(
-    ("kind", "instrument", "ground", "article"),
-    [
-        ("mla", "untoc", "bank-secrecy", "untoc 18(8)"),
-        ("mla", "untoc", "fiscal-matters", "untoc 18(22)"),
-        ("mla", "budapest", "fiscal-matters", "budapest 25(4)"),
-        ("preservation", "budapest", "domestic-law-bar", "budapest 29(5)"),
-        ("mla", "untoc", "political-offence", "untoc 18(21)"),
-        ("mla", "untoc", "ongoing-investigation", "untoc 18(21)"),
-    ],
-)
-def test_forbidden_refusal_grounds_name_ground_and_article(
-    kind: str, instrument: str, ground: str, article: str
-) -> None:
-    with pytest.raises(RefusalGroundNotAllowed) as caught:
-        check_refusal_grounds(kind, instrument, [ground])
-    assert caught.value.status_code == 422
-    assert caught.value.details["ground"] == ground
-    assert caught.value.details["article"] == article
-
-
-@pytest.mark.parametrize(
-    ("kind", "instrument", "grounds"),
-    [
-        ("interception", "untoc", ["essential-interests"]),
-        ("mla", "budapest", ["political-offence"]),
-        ("preservation", "budapest", ["political-offence", "dual-criminality-reservation"]),
-        ("emergency-disclosure", "eu-eevidence", ["fundamental-rights"]),
-    ],
-)
-def test_permitted_refusal_grounds_pass(kind: str, instrument: str, grounds: list[str]) -> None:
-    check_refusal_grounds(kind, instrument, grounds)
-
-
-def test_refusal_without_a_ground_is_refused() -> None:
-    with pytest.raises(RefusalGroundNotAllowed):
-        check_refusal_grounds("mla", "untoc", [])
 
 
 @pytest.mark.parametrize(

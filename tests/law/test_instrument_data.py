@@ -18,6 +18,7 @@ from comity.law import (
     required_elements,
     route,
 )
+from comity.law.grounds import Refusing
 from comity.law.grounds_exceptions import excepted_grounds
 from tests.law.conftest import scenario_directory_document
 
@@ -58,16 +59,25 @@ def test_p2_8_periods_stay_unverified_without_the_protocol_text() -> None:
     assert [(r.days, r.verified) for r in rules] == [(45, False), (20, False), (45, False)]
 
 
+def _who(directory: Directory) -> Refusing:
+    """XB refusing a request of XA, on the day of these tests."""
+    return Refusing(directory, "XA", "XB", date(2026, 12, 8), {})
+
+
 @pytest.mark.parametrize(
     "ground", ["domestic-law-bar", "political-offence", "essential-interests", "dual-criminality"]
 )
-def test_p2_9_emergency_disclosure_lists_no_refusal_grounds(ground: str) -> None:
+def test_p2_9_emergency_disclosure_lists_no_refusal_grounds(
+    ground: str, directory: Directory
+) -> None:
     """budapest-p2 9: expedited disclosure in an emergency works without a request for mutual
     assistance; it lists no refusal grounds (the requested party decides and may set
     conditions, 9(5)), so the mutual-assistance grounds of Budapest 25(4)/27(4) are not
     accepted for it."""
     with pytest.raises(RefusalGroundNotAllowed) as caught:
-        check_refusal_grounds("emergency-disclosure", "budapest-p2", [ground])
+        check_refusal_grounds(
+            _who(directory), "emergency-disclosure", "budapest-p2", [ground], "Our reasons."
+        )
     assert caught.value.details["article"] == "budapest-p2 9(5)"
     refusal = get_law().instruments["budapest-p2"].kinds["emergency-disclosure"].refusal
     assert refusal is not None
@@ -79,12 +89,16 @@ def test_p2_9_emergency_disclosure_lists_no_refusal_grounds(ground: str) -> None
 
 
 @pytest.mark.parametrize("kind", ["preservation", "subscriber-information"])
-def test_eu_12_1_grounds_are_not_attached_to_orders_that_are_not_notified(kind: str) -> None:
+def test_eu_12_1_grounds_are_not_attached_to_orders_that_are_not_notified(
+    kind: str, directory: Directory
+) -> None:
     """eu-eevidence 12(1) applies "where the issuing authority has notified the enforcing
     authority pursuant to Article 8": not to preservation orders or subscriber-data orders."""
     assert get_law().instruments["eu-eevidence"].kinds[kind].refusal is None
     with pytest.raises(RefusalGroundNotAllowed):
-        check_refusal_grounds(kind, "eu-eevidence", ["fundamental-rights"])
+        check_refusal_grounds(
+            _who(directory), kind, "eu-eevidence", ["fundamental-rights"], "Our reasons."
+        )
 
 
 def test_eu_12_1_b_is_fundamental_rights_and_12_1_c_ne_bis_in_idem() -> None:
@@ -99,7 +113,7 @@ def test_eu_12_1_b_is_fundamental_rights_and_12_1_c_ne_bis_in_idem() -> None:
     assert cited["dual-criminality"] == "eu-eevidence 12(1)(d)"
 
 
-def test_eu_12_1_d_dual_criminality_gives_way_for_a_listed_offence() -> None:
+def test_eu_12_1_d_dual_criminality_gives_way_for_a_listed_offence(directory: Directory) -> None:
     """eu-eevidence 12(1)(d): dual criminality may be raised "unless it concerns an offence
     listed within the ca[tegories]"; the rest of (d) is not in the repository's text, so the
     exception is unverified (it may warn, never block)."""
@@ -118,7 +132,9 @@ def test_eu_12_1_d_dual_criminality_gives_way_for_a_listed_offence() -> None:
         False,
     )
     assert excepted_grounds("emergency-disclosure", "eu-eevidence", ["dual-criminality"], {}) == []
-    check_refusal_grounds("emergency-disclosure", "eu-eevidence", ["dual-criminality"])
+    check_refusal_grounds(
+        _who(directory), "emergency-disclosure", "eu-eevidence", ["dual-criminality"], "Reasons."
+    )
 
 
 # --- UN Convention against Cybercrime (seed 004 draft) and declarations ---------------------

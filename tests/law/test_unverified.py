@@ -14,6 +14,7 @@ import pytest
 from comity.directory.document import Directory
 from comity.law import RefusalGroundNotAllowed, check_request
 from comity.law.acts import check_grounds, preservation_shortfall
+from comity.law.grounds import Refusing
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "requests"
 ON = date(2026, 9, 1)
@@ -53,18 +54,30 @@ def test_missing_element_of_an_unverified_rule_warns_and_says_so(directory: Dire
     assert not [f for f in findings if f.severity == "blocking"]
 
 
-def test_a_ground_a_verified_rule_excludes_is_refused() -> None:
+def _who(directory: Directory) -> Refusing:
+    """XB refusing a request of XA."""
+    return Refusing(directory, "XA", "XB", ON, {})
+
+
+def test_a_ground_a_verified_rule_excludes_is_refused(directory: Directory) -> None:
     """Budapest 29(5): preservation may be refused only on the grounds listed there."""
     with pytest.raises(RefusalGroundNotAllowed) as caught:
-        check_grounds("preservation", "budapest", ["domestic-law-bar"], "refusal")
+        check_grounds(
+            _who(directory), "preservation", "budapest", ["domestic-law-bar"], "Reasons.", "refusal"
+        )
     assert caught.value.details["article"] == "budapest 29(5)"
 
 
-def test_a_ground_only_an_unverified_rule_excludes_warns() -> None:
+def test_a_ground_only_an_unverified_rule_excludes_warns(directory: Directory) -> None:
     """CETS 224 7(5)(c): the Protocol's list is unverified; a ground outside it is let
     through with a warning naming the article."""
     (warning,) = check_grounds(
-        "subscriber-information", "budapest-p2", ["contrary-to-legal-system"], "refusal"
+        _who(directory),
+        "subscriber-information",
+        "budapest-p2",
+        ["contrary-to-legal-system"],
+        "Reasons.",
+        "refusal",
     )
     assert (warning.field, warning.citation, warning.verified) == (
         "grounds",
@@ -74,9 +87,16 @@ def test_a_ground_only_an_unverified_rule_excludes_warns() -> None:
     assert "not verified" in warning.message
 
 
-def test_an_unknown_ground_is_refused_whatever_the_rule() -> None:
+def test_an_unknown_ground_is_refused_whatever_the_rule(directory: Directory) -> None:
     with pytest.raises(RefusalGroundNotAllowed):
-        check_grounds("subscriber-information", "budapest-p2", ["no-such-ground"], "refusal")
+        check_grounds(
+            _who(directory),
+            "subscriber-information",
+            "budapest-p2",
+            ["no-such-ground"],
+            "Reasons.",
+            "refusal",
+        )
 
 
 def test_preservation_shorter_than_a_verified_minimum_is_refused() -> None:

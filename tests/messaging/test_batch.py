@@ -64,16 +64,15 @@ def test_batch_endpoint_answers_each_envelope_over_http(world: World) -> None:
 
 def test_content_the_database_refuses_does_not_stall_the_batch(world: World) -> None:
     """A signed envelope whose content the database cannot store (a value too long for its
-    column on PostgreSQL) is refused on its own; the good envelope beside it is accepted."""
+    column on PostgreSQL: a conversation id the envelope allows, longer than a request's id)
+    is refused on its own; the good envelope beside it is accepted."""
     from comity.messaging.inbox import UnprocessableEnvelope, accept_batch
     from comity.transport.wiring import message_handlers
-    from tests.messaging.test_inbox import submit_payload
 
     xb = world.nodes["XB"]
-    poison = submit_payload()
-    poison["body"]["request"]["instrument"] = "x" * 80
     good = envelope(world)
-    outcomes = accept_batch(xb, [good, envelope(world, payload=poison)], message_handlers())
+    poison = envelope(world, conversation_id="c" * 80)
+    outcomes = accept_batch(xb, [good, poison], message_handlers())
     assert isinstance(outcomes[0], Accepted)
     if xb.engine.dialect.name == "postgresql":
         assert isinstance(outcomes[1], UnprocessableEnvelope)

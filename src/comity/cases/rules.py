@@ -17,7 +17,7 @@ from comity.evidence.errors import ConsentRequired
 from comity.kit.clock import utc_now
 from comity.kit.errors import ComityError
 from comity.law.acts import ActWarning, check_grounds, preservation_shortfall
-from comity.law.errors import UnknownParty
+from comity.law.errors import NoApplicableInstrument, UnknownParty
 from comity.protocol.acts import (
     AcceptBody,
     Act,
@@ -27,10 +27,9 @@ from comity.protocol.acts import (
     ExtendBody,
     PostponeBody,
     RefuseBody,
+    Side,
 )
 from comity.protocol.errors import InvalidActBody
-
-DEFAULT_INSTRUMENT = "budapest"
 
 
 class ConsultationRequired(ComityError):
@@ -56,11 +55,47 @@ def check_counterpart(session: Session, us: str, counterpart: str) -> None:
 
 
 def instrument_of(case: Case) -> str:
-    return case.instrument or DEFAULT_INSTRUMENT
+    """The instrument the request was recorded under; there is no default instrument, so a
+    request without one (recorded before instruments were evaluated) cannot be acted on
+    under any instrument's rules."""
+    if not case.instrument:
+        raise NoApplicableInstrument(
+            f"request {case.id} records no instrument; the rules of no instrument can be"
+            " applied to it",
+            field="instrument",
+        )
+    return case.instrument
 
 
-def preservation_minimum_days(instrument: str) -> int:
-    return law.preservation_minimum_days(instrument or DEFAULT_INSTRUMENT)
+def choose_instrument(
+    session: Session, requesting: str, requested: str, kind: str, named: str = ""
+) -> str:
+    """The instrument a `kind` request from `requesting` to `requested` is made under today:
+    `named` if it binds the pair, else the preferred one the law finds in the directory
+    (treaty priority, fallback). Raises the law's typed error when none applies (or `named`
+    does not): never a default instrument."""
+    directory = directory_service.current(session)
+    on = utc_now().date()
+    return law.route(directory, requesting, requested, kind, on, named or None).instrument
+
+
+def received_instrument(session: Session, case: Case, named: str) -> tuple[str, str | None]:
+    """The instrument the requested node records for a request it receives, evaluated from
+    its own directory: the requester's `named` instrument when it binds the pair here too,
+    otherwise the one this node finds, with the reason the two differ (None when they agree).
+    Raises the law's typed error when no instrument binds the pair here."""
+    directory = directory_service.current(session)
+    on = utc_now().date()
+    ours = law.route(directory, case.counterpart, case.our_party, case.kind, on).instrument
+    if not named:
+        return ours, "the requesting party named no instrument"
+    if named == ours:
+        return ours, None
+    try:
+        law.route(directory, case.counterpart, case.our_party, case.kind, on, named)
+    except law.LawError as exc:
+        return ours, exc.message
+    return named, None
 
 
 def _check_preserved_until(case: Case, until: date | None) -> list[ActWarning]:
@@ -84,7 +119,21 @@ def _check_consulted(case: Case, act: Act) -> None:
         )
 
 
-def check_act(case: Case, act: Act, body: ActBody) -> list[ActWarning]:
+def refusing(session: Session, case: Case) -> law.Refusing:
+    """The parties of the request for the grounds check, read from this node's directory:
+    the requested party is the one that refuses or postpones."""
+    requesting, requested = (
+        (case.our_party, case.counterpart)
+        if case.side == Side.REQUESTING.value
+        else (case.counterpart, case.our_party)
+    )
+    request = case.request if isinstance(case.request, dict) else {}
+    return law.Refusing(
+        directory_service.current(session), requesting, requested, utc_now().date(), request
+    )
+
+
+def check_act(session: Session, case: Case, act: Act, body: ActBody) -> list[ActWarning]:
     """Refuse an act whose content the applicable law does not allow; what only an unverified
     rule would refuse comes back as warnings instead (issue 13)."""
     warnings: list[ActWarning] = []
@@ -95,12 +144,26 @@ def check_act(case: Case, act: Act, body: ActBody) -> list[ActWarning]:
     if act is Act.REFUSE:
         if not isinstance(body, RefuseBody):
             raise InvalidActBody("refuse needs grounds and reasons")
-        warnings += check_grounds(case.kind, instrument_of(case), body.grounds, "refusal")
+        warnings += check_grounds(
+            refusing(session, case),
+            case.kind,
+            instrument_of(case),
+            body.grounds,
+            body.reasons,
+            "refusal",
+        )
         _check_consulted(case, act)
     if act is Act.POSTPONE:
         if not isinstance(body, PostponeBody):
             raise InvalidActBody("postpone needs grounds and reasons")
-        warnings += check_grounds(case.kind, instrument_of(case), body.grounds, "postponement")
+        warnings += check_grounds(
+            refusing(session, case),
+            case.kind,
+            instrument_of(case),
+            body.grounds,
+            body.reasons,
+            "postponement",
+        )
         _check_consulted(case, act)
     if act is Act.EXTEND:
         if not isinstance(body, ExtendBody):

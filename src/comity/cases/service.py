@@ -58,19 +58,32 @@ def create_request(
     """A new draft request on the requesting side."""
     table_for(kind)
     rules.check_counterpart(session, node.participant_id, counterpart)
+    named = instrument or str(request.get("instrument") or "")
+    chosen = rules.choose_instrument(session, node.participant_id, counterpart, kind, named)
     case = Case(
         kind=kind,
         side=Side.REQUESTING.value,
         our_party=node.participant_id,
         counterpart=counterpart,
         state=table_for(kind).initial,
-        instrument=instrument or str(request.get("instrument", "")),
-        request=request,
+        instrument=chosen,
+        # The document names the instrument it is made under, and carries it to the
+        # requested node with the submission.
+        request={**request, "instrument": chosen},
         created_by=actor,
     )
     session.add(case)
     session.flush()
-    audit.record(session, "cases:request:created", actor, case.id, kind=kind, to=counterpart)
+    audit.record(
+        session,
+        "cases:request:created",
+        actor,
+        case.id,
+        kind=kind,
+        to=counterpart,
+        instrument=chosen,
+        evaluated=not named,
+    )
     return case
 
 
@@ -143,7 +156,18 @@ def _apply(
     """Apply `act` by `by` to `case` under the kind's transition table and the law's checks."""
     target = table_for(case.kind).next_state(case.state, act, by)
     parsed = parse_act_body(act, body)
-    rules.check_act(case, act, parsed)
+    for warning in rules.check_act(session, case, act, parsed):
+        # What only an unverified rule would have refused goes through, on the record: the
+        # rule and the field, never the act's content.
+        audit.record(
+            session,
+            "cases:act:unverified-rule",
+            actor,
+            case.id,
+            act=act.value,
+            field=warning.field,
+            citation=warning.citation,
+        )
     return _step(
         session,
         settings,
@@ -362,7 +386,7 @@ def _received(session: Session, node: Node, opened: OpenedEnvelope, message: Act
         our_party=node.participant_id,
         counterpart=opened.header.sender,
         state=table_for(message.kind).initial,
-        instrument=str(submitted.request.get("instrument", "")),
+        instrument="",
         request=submitted.request,
         created_by=opened.header.sender,
         # The column defaults, set now: the row is inserted with the rest of the
@@ -377,7 +401,19 @@ def _received(session: Session, node: Node, opened: OpenedEnvelope, message: Act
         deadline_at=None,
     )
     case.state_at = case.created_at
+    named = str(submitted.request.get("instrument") or "")
+    case.instrument, disagreement = rules.received_instrument(session, case, named)
     session.add(case)
+    if disagreement is not None:
+        audit.record(
+            session,
+            "cases:request:instrument-evaluated",
+            node.participant_id,
+            case.id,
+            named=named,
+            recorded=case.instrument,
+            reason=disagreement,
+        )
     scope = batch.current(session)
     if scope is not None and _BATCH_CASES in scope.memo:
         scope.memo[_BATCH_CASES][case.id] = case

@@ -125,26 +125,29 @@ class GroundOption:
     verified: bool
 
 
-def grounds(case: Case, part: str) -> tuple[list[GroundOption], str]:
-    """The grounds the request's instrument allows for `part` ('refusal' or 'postponement')
-    of its kind, and the article that lists them ('' if the law data names none)."""
+def grounds(session: Session, case: Case, part: str) -> tuple[list[GroundOption], str]:
+    """The grounds the requested party may invoke for `part` ('refusal' or 'postponement') of
+    the request under its instrument - those resting on a reservation only if it made it, its
+    own declared grounds where the instrument refers to its law - and the article that lists
+    them ('' if the law data names none)."""
     data = get_law()
     try:
         instrument = data.instruments.get(rules.instrument_of(case))
         rule = instrument.kinds.get(case.kind) if instrument else None
+        listed = getattr(rule, part, None) if rule else None
+        if instrument is None or listed is None:
+            return [], ""
+        allowed = law.allowed_grounds(rules.refusing(session, case), case.kind, instrument.id, part)
     except law.LawError:
-        return [], ""
-    listed = getattr(rule, part, None) if rule else None
-    if listed is None:
         return [], ""
     options = [
         GroundOption(
             code=g.ground,
             title=data.grounds[g.ground].title if g.ground in data.grounds else g.ground,
-            citation=g.citation,
+            citation=f"{g.citation} ({g.basis})" if g.basis else g.citation,
             verified=g.verified,
         )
-        for g in listed.grounds
+        for g in allowed.values()
     ]
     return options, listed.citation
 

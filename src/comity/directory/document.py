@@ -79,6 +79,30 @@ class Declaration(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class DeclaredGround(_Strict):
+    """A ground on which the party's own law or its treaties let it refuse or postpone
+    assistance (Budapest 25(4) refers to them), with the provision it rests on."""
+
+    ground: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="A ground code (law data)")
+    type: Literal["refusal", "postponement"] = "refusal"
+    basis: str = Field(min_length=1, description="The provision of its law or treaty")
+    instruments: list[str] = Field(
+        default_factory=list,
+        description="Instruments under which the party invokes it; empty: every instrument"
+        " that refers to the requested party's law",
+    )
+
+
+class OffencePenalty(_Strict):
+    """The maximum penalty the party's law sets for a conduct category it covers (serious
+    crime thresholds, e.g. UNTOC art 2(b): at least four years)."""
+
+    conduct: str = Field(description="A conduct category of offence_coverage")
+    maximum_years: float = Field(ge=0, description="Maximum deprivation of liberty, in years")
+    life: bool = Field(default=False, description="Life imprisonment is the maximum")
+    basis: str = Field(min_length=1, description="The provision of its law")
+
+
 class Ratification(_Strict):
     instrument: str
     in_force_from: date | None = None
@@ -99,11 +123,24 @@ class Participant(_Strict):
     offence_coverage: list[str] = Field(
         default_factory=list, description="Conduct categories criminal under its law"
     )
+    grounds: list[DeclaredGround] = Field(
+        default_factory=list,
+        description="Refusal and postponement grounds under its own law or treaties",
+    )
+    penalties: list[OffencePenalty] = Field(
+        default_factory=list, description="Maximum penalties for the conduct it covers"
+    )
 
     @model_validator(mode="after")
     def _provider_has_state(self) -> Participant:
         if self.type == "provider" and not self.established_in:
             raise ValueError(f"provider {self.id} must say where it is established")
+        uncovered = [p.conduct for p in self.penalties if p.conduct not in self.offence_coverage]
+        if uncovered:
+            raise ValueError(
+                f"{self.id} gives penalties for conduct its offence_coverage does not list:"
+                f" {uncovered}"
+            )
         return self
 
     def key(self, kid: str) -> PublicKey | None:

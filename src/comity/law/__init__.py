@@ -9,6 +9,7 @@ from comity.law.errors import (
     LawError,
     NoApplicableInstrument,
     NoSuchRule,
+    ReasonsRequired,
     RefusalGroundNotAllowed,
     UnknownInstrument,
     UnknownKind,
@@ -23,13 +24,18 @@ from comity.law.evaluator import (
     PartyProfile,
     Route,
     applicable_instruments,
-    check_postponement_grounds,
-    check_refusal_grounds,
     check_request,
     error_finding,
     party_profile,
     required_elements,
     route,
+)
+from comity.law.grounds import (
+    AllowedGround,
+    Refusing,
+    allowed_grounds,
+    check_postponement_grounds,
+    check_refusal_grounds,
 )
 from comity.law.loader import get_law, load_law
 from comity.law.schemas import emergency_kinds, request_schema
@@ -37,6 +43,7 @@ from comity.law.timing import Deadline, deadlines, preservation_minimum_days
 
 __all__ = [
     "FINDING_CODES",
+    "AllowedGround",
     "ApplicableInstrument",
     "Deadline",
     "DeclarationView",
@@ -48,11 +55,14 @@ __all__ = [
     "NoSuchRule",
     "Notification",
     "PartyProfile",
+    "ReasonsRequired",
     "RefusalGroundNotAllowed",
+    "Refusing",
     "Route",
     "UnknownInstrument",
     "UnknownKind",
     "UnknownParty",
+    "allowed_grounds",
     "applicable_instruments",
     "check_postponement_grounds",
     "check_refusal_grounds",

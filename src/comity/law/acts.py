@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from comity.law.errors import RefusalGroundNotAllowed
-from comity.law.evaluator import check_postponement_grounds, check_refusal_grounds
+from comity.law.grounds import Refusing, check_postponement_grounds, check_refusal_grounds
 from comity.law.loader import get_law
 from comity.law.model import Cited
 from comity.law.routing import instrument_of
@@ -45,17 +45,24 @@ def _rules_against(kind: str, instrument: str, ground: str, part: str) -> list[C
 
 
 def check_grounds(
-    kind: str, instrument: str, grounds: list[str], part: Literal["refusal", "postponement"]
+    who: Refusing,
+    kind: str,
+    instrument: str,
+    grounds: list[str],
+    reasons: str,
+    part: Literal["refusal", "postponement"],
 ) -> list[ActWarning]:
-    """Raise `RefusalGroundNotAllowed` for a ground a verified rule excludes (or an unknown
-    ground, or none at all); warn for one only an unverified rule excludes."""
+    """Check the grounds with the parties (`law.grounds`): raise `RefusalGroundNotAllowed` for
+    a ground a verified rule excludes (or an unknown ground, none at all, one resting on a
+    reservation the party did not make) and `ReasonsRequired` for blank reasons; warn for a
+    ground only an unverified rule excludes."""
     check = check_refusal_grounds if part == "refusal" else check_postponement_grounds
     if not grounds:
-        check(kind, instrument, grounds)
+        check(who, kind, instrument, grounds, reasons)
     warnings = []
     for ground in grounds:
         try:
-            check(kind, instrument, [ground])
+            check(who, kind, instrument, [ground], reasons)
         except RefusalGroundNotAllowed as exc:
             if ground not in get_law().grounds:
                 raise

@@ -48,6 +48,12 @@ class RefusalGroundNotAllowed(LawError):
     code = "refusal_ground_not_allowed"
 
 
+class ReasonsRequired(LawError):
+    """A refusal or postponement without reasons (whitespace is not a reason)."""
+
+    code = "reasons_required"
+
+
 class LawDataInvalid(ConfigurationError):
     """A law data file is malformed; the message names the file and line."""
 

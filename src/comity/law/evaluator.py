@@ -12,9 +12,9 @@ from typing import Any
 
 from comity.directory.document import Contact, Directory, Participant, Role
 from comity.kit.errors import ComityError
-from comity.law.errors import LawError, RefusalGroundNotAllowed, UnknownParty
+from comity.law.errors import LawError, UnknownParty
 from comity.law.loader import get_law
-from comity.law.model import Element, GroundsRule, Instrument, KindRule, Law, Severity
+from comity.law.model import Element, Instrument, KindRule, Law, Severity
 from comity.law.parties import (
     Target,
     contact,
@@ -43,8 +43,6 @@ __all__ = [
     "PartyProfile",
     "Route",
     "applicable_instruments",
-    "check_postponement_grounds",
-    "check_refusal_grounds",
     "check_request",
     "error_finding",
     "party_profile",
@@ -463,63 +461,6 @@ def check_request(directory: Directory, request: dict[str, Any], on: date) -> li
     _check_dual_criminality(law, rule, where.state, effects, request, findings)
     _check_declarations(law, kind, inst, where.state, on, request, findings)
     return [soften(f) for f in findings]
-
-
-def _check_grounds(
-    kind: str, instrument: str, grounds: list[str], part: str, rule_of: GroundsRule | None
-) -> None:
-    law = get_law()
-    inst = instrument_of(law, instrument)
-    listed = rule_of.citation if rule_of else inst.kinds[kind].citation
-    if not grounds:
-        raise RefusalGroundNotAllowed(
-            f"grounds: a {part} must state at least one ground, with reasons ({listed})",
-            field="grounds",
-            article=listed,
-        )
-    never = {n.ground: n for n in inst.never_grounds}
-    allowed = {g.ground: g for g in rule_of.grounds} if rule_of else {}
-    for ground in grounds:
-        known = law.grounds.get(ground)
-        forbidden = never.get(ground) or (known.never if known else None)
-        if forbidden is not None:
-            title = known.title.lower() if known else ground
-            raise RefusalGroundNotAllowed(
-                f"grounds: {ground!r} ({title}) is never a ground for {part} "
-                f"({forbidden.citation})",
-                field="grounds",
-                ground=ground,
-                article=forbidden.citation,
-            )
-        if known is None:
-            raise RefusalGroundNotAllowed(
-                f"grounds: {ground!r} is not a known ground; "
-                f"known: {', '.join(sorted(law.grounds))}",
-                field="grounds",
-                ground=ground,
-            )
-        if ground not in allowed:
-            permitted = ", ".join(allowed) if allowed else "none"
-            raise RefusalGroundNotAllowed(
-                f"grounds: {ground!r} is not a ground for {part} of a {kind} request under "
-                f"{instrument}; permitted: {permitted} ({listed})",
-                field="grounds",
-                ground=ground,
-                article=listed,
-            )
-
-
-def check_refusal_grounds(kind: str, instrument: str, grounds: list[str]) -> None:
-    """Raise `RefusalGroundNotAllowed` (422) unless every ground may justify refusing a request
-    of `kind` under `instrument`; the error names the ground and cites the article."""
-    _, rule = _rule(get_law(), kind, instrument)
-    _check_grounds(kind, instrument, grounds, "refusal", rule.refusal)
-
-
-def check_postponement_grounds(kind: str, instrument: str, grounds: list[str]) -> None:
-    """Raise `RefusalGroundNotAllowed` unless every ground may justify postponing execution."""
-    _, rule = _rule(get_law(), kind, instrument)
-    _check_grounds(kind, instrument, grounds, "postponement", rule.postponement)
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,6 +130,12 @@ def _cross_check(files: list[tuple[_File, LawFile]], law: Law) -> None:
                                 [*base, part, "grounds", i, "ground"],
                                 f"unknown ground {cited.ground!r}",
                             )
+                        needed = cited.requires_declaration
+                        if needed is not None and needed not in law.declaration_effects:
+                            raise file.fail(
+                                [*base, part, "grounds", i, "requires_declaration"],
+                                f"unknown declaration effect {needed!r}",
+                            )
                 codes = {"start"}
                 for i, time_rule in enumerate(rule.time_rules):
                     if time_rule.relative_to not in codes:

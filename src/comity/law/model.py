@@ -67,12 +67,36 @@ class GroundCitation(Cited):
     unless: GroundException | None = Field(
         default=None, description="An exception that takes the ground away (e.g. listed offences)"
     )
+    requires_declaration: str | None = Field(
+        default=None,
+        description="Effect code (declarations.yaml) of the reservation or declaration through"
+        " which alone the ground exists: only a requested party that made it may invoke it",
+    )
+
+
+BarCondition = Literal["always", "no-mla-treaty", "budapest-2-to-11", "only-budapest-2-to-11"]
+
+
+class GroundBar(GroundCitation):
+    """A ground the instrument forbids. `when` says when the bar holds: `always`; `no-mla-
+    treaty` when the bar is among the paragraphs a binding MLA treaty displaces (untoc 18(7));
+    `budapest-2-to-11` when the request concerns an offence of Budapest arts 2-11;
+    `only-budapest-2-to-11` when every offence it concerns is one of arts 2-11.
+    `condition_citation` is the article that limits the bar."""
+
+    when: BarCondition = "always"
+    condition_citation: str | None = None
 
 
 class GroundsRule(Cited):
     """Grounds the requested party may invoke; `citation` is the article listing them."""
 
     grounds: list[GroundCitation]
+    declared_grounds: Cited | None = Field(
+        default=None,
+        description="The requested party's own grounds (its law or treaties, declared in the"
+        " directory) are also allowed; the article that lets them in",
+    )
 
 
 class DualCriminalityRule(Cited):
@@ -117,6 +141,12 @@ class KindRule(Cited):
         return [*self.elements, *self.additional_elements]
 
 
+class ReasonsRule(Cited):
+    """The article requiring reasons, and for which acts (`refusal`, `postponement`)."""
+
+    parts: list[Literal["refusal", "postponement"]] = Field(min_length=1)
+
+
 class Instrument(Cited):
     id: str = Field(pattern=CODE)
     title: str
@@ -127,7 +157,10 @@ class Instrument(Cited):
     applies_from: date | None = None
     entry_into_force: Cited | None = None
     language_rule: Cited
-    never_grounds: list[GroundCitation] = Field(default_factory=list)
+    never_grounds: list[GroundBar] = Field(default_factory=list)
+    reasons_rule: ReasonsRule | None = Field(
+        default=None, description="The article requiring reasons for a refusal or postponement"
+    )
     kinds: dict[str, KindRule]
 
 

@@ -328,7 +328,9 @@ def _page(
         entries = timeline.timeline(session, case, events)
         acts = [a.value for a in timeline.allowed_acts(case, user.roles)]
         grounds = {
-            act: timeline.grounds(case, part) for act, part in GROUND_PARTS.items() if act in acts
+            act: timeline.grounds(session, case, part)
+            for act, part in GROUND_PARTS.items()
+            if act in acts
         }
         packages = []
         if WITH_PACKAGES & set(acts):
