@@ -26,6 +26,7 @@ from tests.cases.conversation import act, case_of, complete, create, pump
 from tests.support import World
 
 UNTOC_ONLY = {"instruments": [{"instrument": "untoc"}]}
+UNCC_ONLY = {"instruments": [{"instrument": "uncc", "in_force_from": "2026-01-01"}]}
 BUDAPEST_ONLY = {"instruments": [{"instrument": "budapest", "in_force_from": "2012-09-01"}]}
 # The demo documents name an instrument; these name none.
 UNNAMED = {"instrument": "", "facts_summary": "ransomware"}
@@ -161,3 +162,52 @@ def test_post_v1_cases_evaluates_the_instrument_or_refuses(world: World) -> None
         )
     assert refused.status_code == 422
     assert refused.json()["error"] == "no_applicable_instrument"
+
+
+def test_a_request_recorded_without_an_instrument_gets_one_before_the_law_is_applied(
+    world: World,
+) -> None:
+    """A request stored by an earlier version with no instrument: before an act is checked
+    against the law, XB evaluates the instrument from its own directory, records it and audits
+    that it did — the act is then judged under that instrument, never a default."""
+    world.republish(XB=UNTOC_ONLY)
+    case_id = _submit_raw(world, "XA", "XB", "mla", UNNAMED)
+    with transaction(world.nodes["XB"].sessions) as session:
+        stored = session.get(Case, case_id)
+        assert stored is not None
+        stored.instrument = ""
+    act(world, "XB", case_id, "acknowledge")
+    assert case_of(world, "XB", case_id).instrument == "untoc"
+    said = _audited(world, "XB", "cases:request:instrument-evaluated")[-1]
+    assert said["recorded"] == "untoc"
+    assert said["reason"] == "the request was recorded without an instrument"
+
+
+def test_a_ground_only_an_unverified_rule_excludes_is_let_through_and_audited(
+    world: World,
+) -> None:
+    """Issue 13: an unverified rule may warn but never block. XA and XC are bound by the UN
+    Convention against Cybercrime, whose ground list is unverified (its text is not in the
+    repository) and does not list the political offence: a refusal on that ground goes
+    through, and the audit log names the rule that would have refused it — without the
+    refusal's content."""
+    world.republish(XA=UNCC_ONLY, XC=UNCC_ONLY)
+    case_id = create(world, "XA", "XC", "mla", {"instrument": "uncc"})
+    act(world, "XA", case_id, "submit")
+    pump(world)
+    reasons = "A political offence in our law; see the attached note."
+    act(world, "XC", case_id, "consult", subject="refusal?")
+    act(
+        world,
+        "XC",
+        case_id,
+        "refuse",
+        grounds=["political-offence"],
+        reasons=reasons,
+    )
+    assert case_of(world, "XC", case_id).state == "refused"
+    (said,) = _audited(world, "XC", "cases:act:unverified-rule")
+    assert said["act"] == "refuse"
+    assert said["field"] == "grounds"
+    assert said["citation"].startswith("uncc")
+    assert reasons not in str(said)

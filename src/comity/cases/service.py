@@ -156,6 +156,8 @@ def _apply(
     """Apply `act` by `by` to `case` under the kind's transition table and the law's checks."""
     target = table_for(case.kind).next_state(case.state, act, by)
     parsed = parse_act_body(act, body)
+    if not case.instrument:
+        _evaluate_instrument(session, case)
     for warning in rules.check_act(session, case, act, parsed):
         # What only an unverified rule would have refused goes through, on the record: the
         # rule and the field, never the act's content.
@@ -180,6 +182,28 @@ def _apply(
         message_id,
         origin=origin,
         audit_tag=f"cases:act:{act.value}",
+    )
+
+
+def _evaluate_instrument(session: Session, case: Case) -> None:
+    """A request recorded without an instrument (before this node evaluated instruments)
+    gets one from this node's directory before the law is applied to an act on it — never a
+    default; recorded and audited like the evaluation on receipt. Raises the law's typed error
+    when no instrument binds the pair."""
+    if case.side == Side.REQUESTING.value:
+        case.instrument = rules.choose_instrument(
+            session, case.our_party, case.counterpart, case.kind
+        )
+    else:
+        case.instrument, _ = rules.received_instrument(session, case, "")
+    audit.record(
+        session,
+        "cases:request:instrument-evaluated",
+        case.our_party,
+        case.id,
+        named="",
+        recorded=case.instrument,
+        reason="the request was recorded without an instrument",
     )
 
 
