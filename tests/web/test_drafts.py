@@ -198,6 +198,14 @@ def test_the_live_check_fragment_returns_the_findings_beside_their_fields(
     assert ("blocking", "necessity") in found
     # XB accepts French only, under budapest 25(4), not verified: a warning (issue 13).
     assert ("warning", "language") in found
+    # The page says why it only warns: the reading is not verified; a verified rule's
+    # finding (29(2)(e), necessity) carries no such note.
+    language = re.search(r'data-field="language">(.*?)</li>', fragment.text, re.S)
+    assert language is not None
+    assert 'data-test="unverified"' in language.group(1)
+    necessity = re.search(r'data-field="necessity">(.*?)</li>', fragment.text, re.S)
+    assert necessity is not None
+    assert 'data-test="unverified"' not in necessity.group(1)
     refused = browser.post("/drafts/check", preservation_form(), csrf="forged")
     assert refused.status_code == 403
 
