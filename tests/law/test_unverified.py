@@ -115,3 +115,25 @@ def test_preservation_shorter_than_an_unverified_minimum_warns() -> None:
     assert short.verified is False
     assert "90 days" in short.message
     assert "not verified" in short.message
+
+
+def test_dual_criminality_for_a_listed_offence_warns_while_the_exception_is_unverified(
+    directory: Directory,
+) -> None:
+    """eu-eevidence 12(1)(d): dual criminality may not be raised for an offence listed in the
+    order; the exception's text is not fully in the repository, so a refusal on that ground is
+    let through with a warning naming the article — and without the listed offence, nothing."""
+    listed = Refusing(directory, "XA", "XB", ON, {"listed_offence": True})
+    (warning,) = check_grounds(
+        listed, "emergency-disclosure", "eu-eevidence", ["dual-criminality"], "Reasons.", "refusal"
+    )
+    assert warning.citation == "eu-eevidence 12(1)(d)"
+    assert "not verified" in warning.message
+    assert not check_grounds(
+        _who(directory),
+        "emergency-disclosure",
+        "eu-eevidence",
+        ["dual-criminality"],
+        "Reasons.",
+        "refusal",
+    )

@@ -10,6 +10,7 @@ from typing import Literal
 
 from comity.law.errors import RefusalGroundNotAllowed
 from comity.law.grounds import Refusing, check_postponement_grounds, check_refusal_grounds
+from comity.law.grounds_exceptions import excepted_grounds
 from comity.law.loader import get_law
 from comity.law.model import Cited
 from comity.law.routing import instrument_of
@@ -73,6 +74,33 @@ def check_grounds(
             warnings.append(
                 ActWarning("grounds", f"{exc.message}. {unverified_note(cited)}", cited)
             )
+    if part == "refusal":
+        warnings += _exceptions(who, kind, instrument, grounds)
+    return warnings
+
+
+def _exceptions(who: Refusing, kind: str, instrument: str, grounds: list[str]) -> list[ActWarning]:
+    """A ground the request takes away by an exception in the data (eu-eevidence 12(1)(d):
+    not for an offence listed in the order): refused when the exception is verified, else let
+    through with a warning saying so."""
+    warnings = []
+    for cited in excepted_grounds(kind, instrument, grounds, dict(who.request)):
+        exception = cited.unless
+        if exception is None:  # excepted_grounds returns only grounds with one
+            continue
+        message = (
+            f"grounds: {cited.ground!r} is not available for this request: "
+            f"{exception.description} ({exception.citation})"
+        )
+        if exception.verified:
+            raise RefusalGroundNotAllowed(
+                message, field="grounds", ground=cited.ground, article=exception.citation
+            )
+        warnings.append(
+            ActWarning(
+                "grounds", f"{message}. {unverified_note(exception.citation)}", exception.citation
+            )
+        )
     return warnings
 
 
