@@ -106,9 +106,15 @@ def drafted_mla(fed: Federation, say: Say) -> None:
         "/v1/requests/drafts",
         json={"kind": "mla", "requested": "XB", "document": incomplete},
     )
-    missing = [f for f in draft["findings"] if f["severity"] == "blocking"]
+    # The facts (untoc 18(15)(c) as Budapest 27 reads it) are flagged: blocking where the
+    # reading is verified, a warning that says so where it is not.
+    missing = [f for f in draft["findings"] if f["element"] == "facts_summary"]
+    if not missing:
+        raise DemoFailed("the draft without its facts was not flagged")
+    mark = "" if missing[0]["verified"] else ", reading not verified"
     say(
-        f"  the draft lacks the facts: blocked — {missing[0]['message']} ({missing[0]['citation']})"
+        f"  the draft lacks the facts: {missing[0]['severity']} — {missing[0]['message']}"
+        f" ({missing[0]['citation']}{mark})"
     )
     draft = drafter.call(
         "PUT",

@@ -94,10 +94,16 @@ def emergency_escalation(fed: Federation, say: Say) -> None:
     request = load_request("emergency-disclosure")
     only_subscriber = {**request, "data_categories": ["subscriber"]}
     check = xa.call("POST", "/v1/requests/check", json=only_subscriber)
-    blocking = [f for f in check.get("findings", []) if f.get("severity") == "blocking"]
-    if not blocking:
+    # XD's declaration (no emergency requests for subscriber data alone) is flagged: it blocks
+    # once its reading is verified against the Protocol's text, and warns until then.
+    flagged = [f for f in check.get("findings", []) if f.get("code") == "declaration-effect"]
+    if not flagged:
         raise DemoFailed("a subscriber-only emergency request to XD was not flagged")
-    say(f"  Drafting check: subscriber only → blocked ({blocking[0].get('citation', '')})")
+    mark = "" if flagged[0].get("verified") else ", reading not verified"
+    say(
+        f"  Drafting check: subscriber only → {flagged[0].get('severity')}"
+        f" ({flagged[0].get('citation', '')}{mark})"
+    )
     case = xa.create("emergency-disclosure", "XD", request)["id"]
     xa.act(case, "submit")
     assignments = f"/v1/duty/assignments?case_id={case}"
