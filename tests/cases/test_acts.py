@@ -23,7 +23,13 @@ from comity.protocol.errors import ActNotAllowed, WrongParty
 from tests.cases.conversation import act, case_of, create, pump, state
 from tests.support import World, in_days
 
-INTERCEPTION = {"instrument": "untoc", "facts_summary": "botnet"}
+INTERCEPTION = {
+    "instrument": "untoc",
+    "facts_summary": "botnet",
+    "transnational_nature": True,
+    "organized_criminal_group": True,
+    "maximum_penalty_years": 10,
+}
 MLA = {"instrument": "budapest", "facts_summary": "ransomware"}
 
 
@@ -62,7 +68,18 @@ def test_refusal_under_untoc_needs_consultation_first(world: World) -> None:
 
 
 def test_postponement_needs_consultation_and_an_allowed_ground(world: World) -> None:
-    case_id = submitted(world, "XB", "XC", "mla", {"instrument": "untoc"})
+    case_id = submitted(
+        world,
+        "XB",
+        "XC",
+        "mla",
+        {
+            "instrument": "untoc",
+            "transnational_nature": True,
+            "organized_criminal_group": True,
+            "maximum_penalty_years": 10,
+        },
+    )
     act(world, "XC", case_id, "acknowledge")
     with pytest.raises(ConsultationRequired):
         act(world, "XC", case_id, "postpone", grounds=["ongoing-investigation"], reasons="r")

@@ -170,7 +170,16 @@ def test_allowed_acts_follow_the_table_our_side_and_the_roles(world: World) -> N
 
 def test_grounds_come_from_the_instrument_with_citations(world: World) -> None:
     with frozen(T0):
-        case_id = submitted(world, "mla", {"instrument": "untoc"})
+        case_id = submitted(
+            world,
+            "mla",
+            {
+                "instrument": "untoc",
+                "transnational_nature": True,
+                "organized_criminal_group": True,
+                "maximum_penalty_years": 10,
+            },
+        )
         with world.nodes["XB"].sessions() as session:
             case = session.get(Case, case_id)
             assert case is not None

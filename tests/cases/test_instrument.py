@@ -29,7 +29,13 @@ UNTOC_ONLY = {"instruments": [{"instrument": "untoc"}]}
 UNCC_ONLY = {"instruments": [{"instrument": "uncc", "in_force_from": "2026-01-01"}]}
 BUDAPEST_ONLY = {"instruments": [{"instrument": "budapest", "in_force_from": "2012-09-01"}]}
 # The demo documents name an instrument; these name none.
-UNNAMED = {"instrument": "", "facts_summary": "ransomware"}
+UNNAMED = {
+    "instrument": "",
+    "facts_summary": "ransomware",
+    "transnational_nature": True,
+    "organized_criminal_group": True,
+    "maximum_penalty_years": 10,
+}
 
 
 def _submit_raw(world: World, sender: str, to: str, kind: str, request: dict[str, Any]) -> str:

@@ -60,7 +60,9 @@ def test_only_untoc_and_budapest_text_is_marked_verified() -> None:
         for rule in inst.kinds.values():
             for element in rule.all_elements:
                 if element.verified:
-                    assert element.citation.startswith(("untoc 18(15)", "budapest 29(2)"))
+                    assert element.citation.startswith(
+                        ("untoc 18(15)", "untoc 18(1)", "untoc 2(b)", "budapest 29(2)")
+                    )
 
 
 def test_draft_uncc_preservation_period_is_unverified_and_quotes_the_seed() -> None:

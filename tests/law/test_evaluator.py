@@ -189,7 +189,23 @@ def test_preservation_for_arts_2_11_conduct_passes_despite_reservation(
 def test_mla_for_uncovered_conduct_warns_of_dual_criminality(directory: Directory) -> None:
     request = _example("mla") | {"conduct": ["money-laundering"]}
     findings = [f for f in check_request(directory, request, AFTER_UNCC) if f.element == "conduct"]
-    assert [(f.severity, f.citation) for f in findings] == [("warning", "budapest 25(5)")]
+    assert [(f.severity, f.citation) for f in findings] == [
+        ("warning", "budapest 25(4); budapest 25(5)")
+    ]
+
+
+def test_budapest_mla_dual_criminality_rests_on_25_4_not_25_5() -> None:
+    """Budapest 25(5) only says when dual criminality "shall be deemed fulfilled"; what lets the
+    requested party make assistance conditional on it is its own law or treaties, 25(4)."""
+    from comity.law import get_law
+    from comity.law.sources import normalise, passage
+
+    dual = get_law().instruments["budapest"].kinds["mla"].dual_criminality
+    assert dual is not None
+    assert dual.citation.startswith("budapest 25(4)")
+    assert dual.verified
+    assert normalise(dual.source_text or "") in normalise(passage("budapest 25(4)") or "")
+    assert "conditions provided for by the law of the requested Party" in (dual.source_text or "")
 
 
 def test_request_in_a_language_xb_does_not_accept_warns_while_unverified(

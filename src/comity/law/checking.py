@@ -49,7 +49,12 @@ class BlockingFindings(ComityError):
 # so a wrong type is an error, not a finding.
 HEADER_FIELDS = ("kind", "requesting_party", "requested_party", "instrument")
 
-_TYPE_NAMES = {"string": "a string", "boolean": "true or false", "array": "a list of strings"}
+_TYPE_NAMES = {
+    "string": "a string",
+    "boolean": "true or false",
+    "array": "a list of strings",
+    "number": "a number",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +164,8 @@ def _well_typed(value: Any, expected: str) -> bool:
         return isinstance(value, bool)
     if expected == "array":
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if expected == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
     return True
 
 

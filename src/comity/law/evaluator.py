@@ -32,6 +32,7 @@ from comity.law.routing import (
     no_instrument_error,
     route,
 )
+from comity.law.scope import check_scope
 from comity.law.unverified import soften
 
 __all__ = [
@@ -457,6 +458,20 @@ def check_request(directory: Directory, request: dict[str, Any], on: date) -> li
     where = target(directory, requested)
     effects = _effects_in_force(law, where.state, inst.id, kind, on)
     _check_elements(rule, request, effects, findings)
+    out = check_scope(law, rule, where.state, request)
+    if out is not None:
+        severity: Severity = "blocking" if out.verified else "warning"
+        findings.append(
+            Finding(
+                severity,
+                out.element,
+                out.message,
+                out.citation,
+                out.verified,
+                "law-error",
+                out.params,
+            )
+        )
     _check_language(inst, rule, where, request, findings)
     _check_dual_criminality(law, rule, where.state, effects, request, findings)
     _check_declarations(law, kind, inst, where.state, on, request, findings)

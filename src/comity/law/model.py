@@ -119,6 +119,35 @@ class TimeRule(Cited):
     data_type: str | None = None
 
 
+class SeriousCrime(Cited):
+    """The instrument covers only offences punishable by at least `minimum_years` of
+    deprivation of liberty, or a more serious penalty (untoc 2(b)); `citation` is the
+    definition."""
+
+    minimum_years: float = Field(gt=0)
+    field: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Request field: the maximum penalty in years under the requesting party's law",
+    )
+    life_field: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Request field, true when the maximum is life imprisonment",
+    )
+    offences_without_threshold: list[str] = Field(
+        default_factory=list,
+        description="Articles establishing offences covered whatever their penalty (untoc "
+        "3(1)(a)): a request whose every conduct category cites one needs no threshold",
+    )
+
+
+class ScopeRule(Cited):
+    """What a request must concern for the instrument to apply at all; `citation` is the
+    article on scope (untoc 3(1)(b))."""
+
+    serious_crime: SeriousCrime | None = None
+
+
 class KindRule(Cited):
     """How one instrument governs one request kind."""
 
@@ -134,6 +163,9 @@ class KindRule(Cited):
     postponement: GroundsRule | None = None
     dual_criminality: DualCriminalityRule | None = None
     time_rules: list[TimeRule] = Field(default_factory=list)
+    scope: ScopeRule | None = Field(
+        default=None, description="What the request must concern (e.g. a serious crime)"
+    )
 
     @property
     def all_elements(self) -> list[Element]:

@@ -60,6 +60,20 @@ def _schema(kind: str) -> dict[str, Any]:
             properties.setdefault(element.field, prop)
             if element.severity == "blocking" and element.condition in {None, "must-be-true"}:
                 fields.add(element.field)
+        serious = rule.scope.serious_crime if rule.scope else None
+        if serious is not None:
+            properties[serious.field] = {
+                "type": "number",
+                "minimum": 0,
+                "description": properties.get(serious.field, {}).get(
+                    "description", f"Maximum penalty in years ({serious.citation})"
+                ),
+            }
+            if serious.life_field:
+                properties.setdefault(
+                    serious.life_field,
+                    {"type": "boolean", "description": "The maximum penalty is life imprisonment"},
+                )
         mandatory.append(fields)
     required_fields = set.intersection(*mandatory) if mandatory else set()
     order = list(properties)

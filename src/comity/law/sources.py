@@ -74,6 +74,8 @@ def _articles(body: str) -> dict[str, dict[str, str]]:
             keys += [paragraph, f"{paragraph}({point['letter']})"]
         elif paragraph:
             keys.append(paragraph)
+        elif point:  # an article of points only (untoc 2(b))
+            keys.append(f"({point['letter']})")
         for key in keys:
             units.setdefault(key, []).append(line.strip())
     return {
