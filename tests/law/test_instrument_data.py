@@ -266,3 +266,40 @@ def test_budapest_30_request_without_the_disclosed_data_is_complete(directory: D
     grounds = get_law().instruments["budapest"].kinds["traffic-data-disclosure"].refusal
     assert grounds is not None
     assert (grounds.citation, grounds.verified) == ("budapest 30(2)", True)
+
+
+# --- Reciprocity: the diplomatic channel (untoc 18(13) as the model) ------------------------
+
+
+@pytest.mark.parametrize("kind", ["mla", "stored-data-access", "spontaneous-information"])
+def test_untoc_18_13_diplomatic_channels_are_an_alternative_under_reciprocity(
+    directory: Directory, kind: str
+) -> None:
+    """untoc 18(13): requests go to the central authority "without prejudice to the right of a
+    State Party to require that such requests and communications be addressed to it through
+    diplomatic channels". Between parties no treaty binds, the route offers the diplomatic
+    channel beside the central authority, citing 18(13) as the model it is - unverified for
+    reciprocity, so it never blocks. (18(13)'s INTERPOL channel, for urgent cases where the
+    parties agree, is not the diplomatic one and is not offered.)"""
+    way = route(directory, "XA", "XC", kind, AFTER_UNCC, "reciprocity")
+    assert way.channel == "central-authority"
+    assert "diplomatic" in way.alternatives
+    assert way.citation == "seed 000 A(2); untoc 18(13)"
+    assert way.verified is False
+    rule = get_law().instruments["reciprocity"].kinds[kind].route
+    assert rule.source_text is not None
+    assert "through diplomatic channels" in rule.source_text
+    assert "International Criminal Police Organization" not in rule.source_text
+
+
+def test_the_diplomatic_channel_has_a_label_in_the_six_languages() -> None:
+    """Where a route is shown (the drafts page, the request page, the documents), the channel
+    is named in the reader's language."""
+    from comity.documents import LANGUAGES
+    from comity.documents.catalogs import translations
+    from comity.documents.messages import CHANNELS
+
+    assert CHANNELS["diplomatic"] == "Diplomatic channels"
+    for lang in LANGUAGES:
+        said = translations(lang).gettext(CHANNELS["diplomatic"])
+        assert said == "Diplomatic channels" if lang == "en" else said != "Diplomatic channels"
