@@ -23,7 +23,7 @@ from comity.protocol.acts import Act
 from comity.protocol.envelope import EnvelopeHeader, seal
 from comity.transport.wiring import message_handlers
 from tests.cases.conversation import act, case_of, complete, create, pump
-from tests.support import World
+from tests.support import World, in_days
 
 UNTOC_ONLY = {"instruments": [{"instrument": "untoc"}]}
 UNCC_ONLY = {"instruments": [{"instrument": "uncc", "in_force_from": "2026-01-01"}]}
@@ -36,6 +36,7 @@ UNNAMED = {
     "organized_criminal_group": True,
     "maximum_penalty_years": 10,
 }
+NO_TREATY: dict[str, Any] = {"instruments": []}
 
 
 def _submit_raw(world: World, sender: str, to: str, kind: str, request: dict[str, Any]) -> str:
@@ -217,3 +218,26 @@ def test_a_ground_only_an_unverified_rule_excludes_is_let_through_and_audited(
     assert said["field"] == "grounds"
     assert said["citation"].startswith("uncc")
     assert reasons not in str(said)
+
+
+def test_a_preservation_under_reciprocity_can_be_accepted_with_the_officers_date(
+    world: World,
+) -> None:
+    """No treaty binds XA and XC, so the preservation is asked under reciprocity (seed 000
+    A(2)), which sets no preservation period - budapest 29(7)'s sixty days are not its rule.
+    XC's officer accepts with a date of their own: no minimum is invented, nothing is refused,
+    and the date the officer gave is recorded on both sides."""
+    world.republish(XC=NO_TREATY)
+    case_id = create(world, "XA", "XC", "preservation", UNNAMED)
+    assert case_of(world, "XA", case_id).instrument == "reciprocity"
+    act(world, "XA", case_id, "submit")
+    pump(world)
+    until = in_days(20)
+    act(world, "XC", case_id, "acknowledge")
+    act(world, "XC", case_id, "accept", preserved_until=until)
+    pump(world)
+    for party in ("XC", "XA"):
+        case = case_of(world, party, case_id)
+        assert case.state == "accepted"
+        assert case.preserved_until is not None
+        assert case.preserved_until.isoformat() == until

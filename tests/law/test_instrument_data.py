@@ -237,3 +237,69 @@ def test_p2_10_9_direct_emergency_request_carries_a_copy_to_the_central_authorit
     assert [(c.to, c.role, c.citation) for c in result.copies] == [
         ("XD", "central-authority", "budapest-p2 10(9)")
     ]
+
+
+# --- Expedited disclosure of preserved traffic data (budapest 30, uncc 43) -----------------
+
+
+@pytest.mark.parametrize("instrument", ["budapest", "uncc"])
+def test_budapest_30_asks_the_requester_nothing_only_the_requested_party_knows(
+    instrument: str,
+) -> None:
+    """budapest 30(1) (uncc 43(1)): "the requested Party shall expeditiously disclose ... a
+    sufficient amount of traffic data to identify that service provider and the path". The
+    provider in the other state and that traffic data are what the requested party discloses
+    during the preservation (the disclosure act), so no request asks the requester for them;
+    it names the preservation and the communication."""
+    fields = set(_cited("traffic-data-disclosure", instrument))
+    assert fields == {"preservation_reference", "communication"}
+    assert not fields & {"third_state_provider", "traffic_data"}
+
+
+def test_budapest_30_request_without_the_disclosed_data_is_complete(directory: Directory) -> None:
+    """budapest 30(1): a request that names its article 29 preservation and the communication
+    has every content; nothing is missing for want of the data the requested party discloses."""
+    request = json.loads((EXAMPLES / "traffic-data-disclosure.json").read_text(encoding="utf-8"))
+    findings = check_request(directory, {**request, "language": "en"}, AFTER_UNCC)
+    assert [f for f in findings if f.code == "missing-element"] == []
+    # The refusal grounds of 30(2) still apply to it, verified against ETS 185.
+    grounds = get_law().instruments["budapest"].kinds["traffic-data-disclosure"].refusal
+    assert grounds is not None
+    assert (grounds.citation, grounds.verified) == ("budapest 30(2)", True)
+
+
+# --- Reciprocity: the diplomatic channel (untoc 18(13) as the model) ------------------------
+
+
+@pytest.mark.parametrize("kind", ["mla", "stored-data-access", "spontaneous-information"])
+def test_untoc_18_13_diplomatic_channels_are_an_alternative_under_reciprocity(
+    directory: Directory, kind: str
+) -> None:
+    """untoc 18(13): requests go to the central authority "without prejudice to the right of a
+    State Party to require that such requests and communications be addressed to it through
+    diplomatic channels". Between parties no treaty binds, the route offers the diplomatic
+    channel beside the central authority, citing 18(13) as the model it is - unverified for
+    reciprocity, so it never blocks. (18(13)'s INTERPOL channel, for urgent cases where the
+    parties agree, is not the diplomatic one and is not offered.)"""
+    way = route(directory, "XA", "XC", kind, AFTER_UNCC, "reciprocity")
+    assert way.channel == "central-authority"
+    assert "diplomatic" in way.alternatives
+    assert way.citation == "seed 000 A(2); untoc 18(13)"
+    assert way.verified is False
+    rule = get_law().instruments["reciprocity"].kinds[kind].route
+    assert rule.source_text is not None
+    assert "through diplomatic channels" in rule.source_text
+    assert "International Criminal Police Organization" not in rule.source_text
+
+
+def test_the_diplomatic_channel_has_a_label_in_the_six_languages() -> None:
+    """Where a route is shown (the drafts page, the request page, the documents), the channel
+    is named in the reader's language."""
+    from comity.documents import LANGUAGES
+    from comity.documents.catalogs import translations
+    from comity.documents.messages import CHANNELS
+
+    assert CHANNELS["diplomatic"] == "Diplomatic channels"
+    for lang in LANGUAGES:
+        said = translations(lang).gettext(CHANNELS["diplomatic"])
+        assert said == "Diplomatic channels" if lang == "en" else said != "Diplomatic channels"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from comity.directory.document import Directory
-from comity.law import RefusalGroundNotAllowed, check_request
+from comity.law import NoSuchRule, RefusalGroundNotAllowed, check_request
 from comity.law.acts import check_grounds, preservation_shortfall
 from comity.law.grounds import Refusing
 
@@ -137,3 +137,17 @@ def test_dual_criminality_for_a_listed_offence_warns_while_the_exception_is_unve
         "Reasons.",
         "refusal",
     )
+
+
+def test_no_preservation_period_under_reciprocity_is_no_shortfall() -> None:
+    """Reciprocity (seed 000 A(2)) sets no preservation period: the requested party's law
+    governs and there is no minimum to cite, so any date the officer gives is no shortfall -
+    no number is invented and no error raised."""
+    assert preservation_shortfall("reciprocity", ON + timedelta(days=1), ON) is None
+    assert preservation_shortfall("reciprocity", ON + timedelta(days=365), ON) is None
+
+
+def test_an_instrument_with_no_preservation_at_all_still_says_so() -> None:
+    """UNTOC provides no preservation request: asking for its period is an error, not None."""
+    with pytest.raises(NoSuchRule):
+        preservation_shortfall("untoc", ON + timedelta(days=60), ON)

@@ -77,6 +77,7 @@ CHANNELS: dict[str, str] = {
     "24/7-contact": N_("24/7 point of contact"),
     "designated-authority": N_("Designated authority"),
     "provider-direct": N_("Service provider (direct transmission)"),
+    "diplomatic": N_("Diplomatic channels"),
 }
 
 REQUESTING_PARTY = N_("Requesting party")

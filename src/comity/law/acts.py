@@ -14,7 +14,7 @@ from comity.law.grounds_exceptions import excepted_grounds
 from comity.law.loader import get_law
 from comity.law.model import Cited
 from comity.law.routing import instrument_of
-from comity.law.timing import preservation_minimum
+from comity.law.timing import preservation_period
 from comity.law.unverified import unverified_note
 
 
@@ -105,10 +105,13 @@ def _exceptions(who: Refusing, kind: str, instrument: str, grounds: list[str]) -
 
 
 def preservation_shortfall(instrument: str, until: date, today: date) -> ActWarning | None:
-    """None if data preserved until `until` meets the instrument's minimum period; else the
+    """None if data preserved until `until` meets the instrument's minimum period, or if the
+    instrument sets none (reciprocity: no minimum to cite, so none is invented); else the
     shortfall, `verified` when the rule is (the caller then refuses the act) and otherwise a
     warning that says the rule is unverified."""
-    rule = preservation_minimum(instrument)
+    rule = preservation_period(instrument)
+    if rule is None:
+        return None
     earliest = today + timedelta(days=rule.days)
     if until >= earliest:
         return None

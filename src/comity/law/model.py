@@ -14,7 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["blocking", "warning", "note"]
-Channel = Literal["central-authority", "24/7-contact", "provider-direct", "designated-authority"]
+# `diplomatic`: a request addressed through diplomatic channels (the right a state keeps under
+# untoc 18(13)); an alternative only - the directory names no diplomatic contact to route to.
+Channel = Literal[
+    "central-authority", "24/7-contact", "provider-direct", "designated-authority", "diplomatic"
+]
 ElementCondition = Literal[
     "except-service-of-documents", "must-be-true", "if-host-requires-notification"
 ]

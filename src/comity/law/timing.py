@@ -32,16 +32,34 @@ def preservation_minimum_days(instrument: str) -> int:
 
 def preservation_minimum(instrument: str) -> TimeRule:
     """The rule setting the least period data stays preserved under `instrument`."""
+    rule = preservation_period(instrument)
+    if rule is None:
+        inst = instrument_of(get_law(), instrument)
+        raise NoSuchRule(
+            f"instrument: {instrument} sets no preservation period",
+            field="instrument",
+            article=inst.kinds["preservation"].citation,
+        )
+    return rule
+
+
+def preservation_period(instrument: str) -> TimeRule | None:
+    """The rule setting the least preservation period under `instrument`, or None where the
+    instrument provides preservation but sets no period (reciprocity: the requested party's
+    law governs, and there is no minimum to cite). Raises `NoSuchRule` where the instrument
+    provides no preservation at all."""
     inst = instrument_of(get_law(), instrument)
     rule = inst.kinds.get("preservation")
-    for time_rule in rule.time_rules if rule else []:
+    if rule is None:
+        raise NoSuchRule(
+            f"instrument: {instrument} provides no preservation request",
+            field="instrument",
+            article=inst.citation,
+        )
+    for time_rule in rule.time_rules:
         if time_rule.code == "preservation-minimum":
             return time_rule
-    raise NoSuchRule(
-        f"instrument: {instrument} sets no preservation period",
-        field="instrument",
-        article=rule.citation if rule else inst.citation,
-    )
+    return None
 
 
 def deadlines(kind: str, instrument: str, start: datetime) -> list[Deadline]:
