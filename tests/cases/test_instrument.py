@@ -204,14 +204,30 @@ def test_a_ground_only_an_unverified_rule_excludes_is_let_through_and_audited(
     pump(world)
     reasons = "A political offence in our law; see the attached note."
     act(world, "XC", case_id, "consult", subject="refusal?")
-    act(
-        world,
-        "XC",
-        case_id,
-        "refuse",
-        grounds=["political-offence"],
-        reasons=reasons,
-    )
+    import httpx
+
+    from comity.accounts import service as accounts_service
+    from comity.transport.app import create_app
+    from tests.support import LiveServer
+
+    xc = world.nodes["XC"]
+    with transaction(xc.sessions) as session:
+        secret = accounts_service.create_token(
+            session, "carla", ["central-authority-officer"], "test"
+        )
+    body = {"grounds": ["political-offence"], "reasons": reasons}
+    with LiveServer(create_app(xc)) as server, httpx.Client(base_url=server.url) as client:
+        answer = client.post(
+            f"/v1/cases/{case_id}/acts",
+            headers={"authorization": f"Bearer {secret}"},
+            json={"act": "refuse", "body": body},
+        )
+    # The officer is told, in the act's answer, which article would have refused it.
+    assert answer.status_code == 200, answer.text
+    (warning,) = answer.json()["warnings"]
+    assert warning["citation"].startswith("uncc")
+    assert warning["verified"] is False
+    assert "not verified" in warning["message"]
     assert case_of(world, "XC", case_id).state == "refused"
     (said,) = _audited(world, "XC", "cases:act:unverified-rule")
     assert said["act"] == "refuse"

@@ -34,7 +34,14 @@ def xb(world: World) -> Iterator[Browser]:
 
 
 def received(world: World, kind: str = "mla", instrument: str = "untoc") -> str:
-    case_id = create(world, "XA", "XB", kind, {"instrument": instrument, "facts_summary": SECRET})
+    request = {"instrument": instrument, "facts_summary": SECRET}
+    if instrument == "untoc":  # untoc 18(1), 2(b): the convention's scope
+        request |= {
+            "maximum_penalty_years": 10,
+            "transnational_nature": True,
+            "organized_criminal_group": True,
+        }
+    case_id = create(world, "XA", "XB", kind, request)
     act(world, "XA", case_id, "submit")
     pump(world)
     return case_id
@@ -238,3 +245,29 @@ def test_the_other_side_reads_what_each_act_says(world: World, xb: Browser) -> N
     assert f'<div class="note" dir="auto">{question}</div>' in entry.group(1)
     assert 'data-field="questions"' in entry.group(1)
     assert "Questions à la partie requérante" in french
+
+
+def test_an_act_only_an_unverified_rule_would_refuse_says_so_after_it_went_through(
+    world: World, xb: Browser
+) -> None:
+    """Issue 13: the UN convention's list of refusal grounds is not verified against its text
+    (the text is not in the repository) and lacks the political offence; a refusal on that
+    ground goes through, and the page says which article's reading would have refused it."""
+    uncc = {"instruments": [{"instrument": "uncc", "in_force_from": "2026-01-01"}]}
+    world.republish(XA=uncc, XB=uncc)
+    case_id = received(world, instrument="uncc")
+    act(world, "XB", case_id, "consult", subject="refusal?")
+    officer = add_person(world.nodes["XB"], "amira", "central-authority-officer")
+    xb.sign_in(officer)
+    xb.get(f"/requests/{case_id}")
+    done = xb.post(
+        f"/requests/{case_id}/acts",
+        {"act": "refuse", "grounds": "political-offence", "reasons": "A political offence."},
+    )
+    assert done.status_code == 303, done.text
+    assert state(world, case_id) == "refused"
+    page = xb.get(done.headers["location"])
+    warned = re.search(r'data-test="act-unverified">(.*?)</p>', page.text, re.S)
+    assert warned is not None
+    assert "uncc" in warned.group(1)
+    assert "not verified" in warned.group(1)

@@ -39,6 +39,17 @@ class ActRequest(BaseModel):
     body: dict[str, Any] = Field(default_factory=dict)
 
 
+class ActWarningView(BaseModel):
+    """An act let through although a rule not verified against its text would refuse it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    field: str
+    message: str
+    citation: str
+    verified: bool
+
+
 class CaseView(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -55,6 +66,11 @@ class CaseView(BaseModel):
     retrieved_at: datetime | None
     allowed_acts: list[str] = Field(default_factory=list)
     request: dict[str, Any] | None = None
+    warnings: list[ActWarningView] = Field(
+        default_factory=list,
+        description="After an act: rules not verified against their text that would have"
+        " refused it (it went through; issue 13)",
+    )
 
     @classmethod
     def of(cls, case: Case, with_content: bool = False) -> CaseView:
@@ -181,7 +197,9 @@ def perform_act(node: NodeDep, who: AuthCaller, case_id: str, act: ActRequest) -
     try:
         with transaction(node.sessions) as session:
             case = cases.perform(session, node, case_id, act.act, act.body, who.user)
-            return CaseView.of(case)
+            view = CaseView.of(case)
+            view.warnings = [ActWarningView.model_validate(w) for w in cases.act_warnings(session)]
+            return view
     except ComityError as exc:
         audit.record_refusal(
             node.sessions, "cases:act:refused", who.user, case_id, exc, act=act.act.value

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from comity import law
+from comity.audit import service as audit
 from comity.cases.models import Case
 from comity.cases.procedure import consultation_rule, procedure
 from comity.directory import service as directory_service
@@ -96,6 +97,26 @@ def received_instrument(session: Session, case: Case, named: str) -> tuple[str, 
     except law.LawError as exc:
         return ours, exc.message
     return named, None
+
+
+def evaluate_instrument(session: Session, case: Case) -> None:
+    """A request recorded without an instrument (before this node evaluated instruments)
+    gets one from this node's directory before the law is applied to an act on it — never a
+    default; recorded and audited like the evaluation on receipt. Raises the law's typed error
+    when no instrument binds the pair."""
+    if case.side == Side.REQUESTING.value:
+        case.instrument = choose_instrument(session, case.our_party, case.counterpart, case.kind)
+    else:
+        case.instrument, _ = received_instrument(session, case, "")
+    audit.record(
+        session,
+        "cases:request:instrument-evaluated",
+        case.our_party,
+        case.id,
+        named="",
+        recorded=case.instrument,
+        reason="the request was recorded without an instrument",
+    )
 
 
 def _check_preserved_until(case: Case, until: date | None) -> list[ActWarning]:

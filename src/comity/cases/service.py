@@ -32,6 +32,7 @@ from comity.kit.clock import utc_now
 from comity.kit.errors import NotFound
 from comity.kit.settings import NodeSettings
 from comity.law import checking
+from comity.law.acts import ActWarning
 from comity.law.checking import BlockingFindings
 from comity.messaging import outbox
 from comity.messaging.models import InboxMessage, OutboxMessage, ReceiptRecord
@@ -157,8 +158,10 @@ def _apply(
     target = table_for(case.kind).next_state(case.state, act, by)
     parsed = parse_act_body(act, body)
     if not case.instrument:
-        _evaluate_instrument(session, case)
-    for warning in rules.check_act(session, case, act, parsed):
+        rules.evaluate_instrument(session, case)
+    warnings = rules.check_act(session, case, act, parsed)
+    session.info.setdefault(_ACT_WARNINGS, []).extend(warnings)
+    for warning in warnings:
         # What only an unverified rule would have refused goes through, on the record: the
         # rule and the field, never the act's content.
         audit.record(
@@ -185,26 +188,15 @@ def _apply(
     )
 
 
-def _evaluate_instrument(session: Session, case: Case) -> None:
-    """A request recorded without an instrument (before this node evaluated instruments)
-    gets one from this node's directory before the law is applied to an act on it — never a
-    default; recorded and audited like the evaluation on receipt. Raises the law's typed error
-    when no instrument binds the pair."""
-    if case.side == Side.REQUESTING.value:
-        case.instrument = rules.choose_instrument(
-            session, case.our_party, case.counterpart, case.kind
-        )
-    else:
-        case.instrument, _ = rules.received_instrument(session, case, "")
-    audit.record(
-        session,
-        "cases:request:instrument-evaluated",
-        case.our_party,
-        case.id,
-        named="",
-        recorded=case.instrument,
-        reason="the request was recorded without an instrument",
-    )
+#: The warnings of the acts applied in a transaction (rules not verified that would have
+#: refused them), for the edge that answers the officer.
+_ACT_WARNINGS = "comity.cases.act-warnings"
+
+
+def act_warnings(session: Session) -> list[ActWarning]:
+    """What unverified rules said of the acts applied in this transaction: each let the act
+    through, and the officer should know which article would have refused it."""
+    return list(session.info.get(_ACT_WARNINGS, []))
 
 
 def _step(
