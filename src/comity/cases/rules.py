@@ -162,28 +162,18 @@ def check_act(session: Session, case: Case, act: Act, body: ActBody) -> list[Act
         if not isinstance(body, AcceptBody):
             raise InvalidActBody("accept needs an accept body")
         warnings += _check_preserved_until(case, body.preserved_until)
-    if act is Act.REFUSE:
-        if not isinstance(body, RefuseBody):
-            raise InvalidActBody("refuse needs grounds and reasons")
+    grounded = {Act.REFUSE: (RefuseBody, "refusal"), Act.POSTPONE: (PostponeBody, "postponement")}
+    if act in grounded:
+        kind_of_body, part = grounded[act]
+        if not isinstance(body, kind_of_body):
+            raise InvalidActBody(f"{act.value} needs grounds and reasons")
         warnings += check_grounds(
             refusing(session, case),
             case.kind,
             instrument_of(case),
             body.grounds,
             body.reasons,
-            "refusal",
-        )
-        _check_consulted(case, act)
-    if act is Act.POSTPONE:
-        if not isinstance(body, PostponeBody):
-            raise InvalidActBody("postpone needs grounds and reasons")
-        warnings += check_grounds(
-            refusing(session, case),
-            case.kind,
-            instrument_of(case),
-            body.grounds,
-            body.reasons,
-            "postponement",
+            part,
         )
         _check_consulted(case, act)
     if act is Act.EXTEND:
