@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from comity.cases.offers import Disclosure
+from comity.kit.validation import first_problem
 from comity.protocol.acts import Act
 from comity.protocol.errors import MalformedEnvelope
 
@@ -52,8 +53,5 @@ def parse(model: type[M], payload: dict[str, Any]) -> M:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(payload)"
-        raise MalformedEnvelope(
-            f"{model.__name__}: field {field!r}: {first['msg']}", field=field
-        ) from None
+        field, why = first_problem(exc, "(payload)")
+        raise MalformedEnvelope(f"{model.__name__}: field {field!r}: {why}", field=field) from None

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from comity.kit.clock import ensure_utc
 from comity.kit.errors import ComityError
+from comity.kit.validation import first_problem
 
 PARTICIPANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
@@ -203,6 +204,5 @@ def parse_directory(raw: Any, source: str = "directory") -> Directory:
     try:
         return Directory.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise DirectoryInvalid(f"{source}: {where}: {first['msg']}", field=where) from exc
+        where, why = first_problem(exc, "(top level)")
+        raise DirectoryInvalid(f"{source}: {where}: {why}", field=where) from exc

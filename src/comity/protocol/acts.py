@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from comity.kit.validation import first_problem
 from comity.protocol.errors import InvalidActBody
 
 
@@ -174,8 +175,5 @@ def parse_act_body(act: Act, raw: dict[str, Any]) -> ActBody:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(body)"
-        raise InvalidActBody(
-            f"act {act.value}: field {field!r}: {first['msg']}", field=field
-        ) from exc
+        field, why = first_problem(exc, "(body)")
+        raise InvalidActBody(f"act {act.value}: field {field!r}: {why}", field=field) from exc
